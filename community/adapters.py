@@ -1,0 +1,71 @@
+"""allauth glue: mainland mobile numbers as a login method, kept on ``User``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.forms import BaseForm
+from django.http import HttpRequest
+from django.utils import translation
+from django.utils.translation import gettext
+
+from community.models import User
+from community.phones import MainlandMobileField
+from community.sms import send_sms
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def phone_form_field(self, **kwargs: Any) -> MainlandMobileField:
+        return MainlandMobileField(**kwargs)
+
+    def save_user(
+        self, request: HttpRequest, user: Any, form: BaseForm, commit: bool = True
+    ) -> Any:
+        # The number is the login and must be on the row before its first save.
+        phone = form.cleaned_data.get("phone")
+        if phone:
+            user.phone = phone
+            user.phone_verified = False
+        if not user.preferred_language:
+            user.preferred_language = _supported_language(translation.get_language())
+        return super().save_user(request, user, form, commit=commit)
+
+    def set_phone(self, user: Any, phone: str, verified: bool) -> None:
+        user.phone = phone
+        user.phone_verified = verified
+        if user.pk:
+            user.save(update_fields=["phone", "phone_verified"])
+
+    def get_phone(self, user: Any) -> tuple[str, bool] | None:
+        if not user.phone:
+            return None
+        return user.phone, user.phone_verified
+
+    def set_phone_verified(self, user: Any, phone: str) -> None:
+        User.objects.filter(pk=user.pk, phone=phone).update(phone_verified=True)
+        user.phone_verified = True
+
+    def get_user_by_phone(self, phone: str) -> User | None:
+        return User.objects.filter(phone=phone).first()
+
+    def send_verification_code_sms(self, user: Any, phone: str, code: str, **kwargs: Any) -> None:
+        language = getattr(user, "preferred_language", "") or translation.get_language()
+        with translation.override(language):
+            body = gettext("[Linli] Your verification code is %(code)s. Do not share it.") % {
+                "code": code
+            }
+        send_sms(phone, body)
+
+
+def _supported_language(language: str | None) -> str:
+    from django.conf import settings
+
+    codes = [code for code, _name in settings.LANGUAGES]
+    if language in codes:
+        return language or ""
+    if language and language.lower().startswith("zh"):
+        return "zh-hans"
+    if language and language.lower().startswith("en"):
+        return "en"
+    return ""

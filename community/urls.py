@@ -1,0 +1,9 @@
+from django.urls import path
+
+from community import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("me/", views.profile, name="profile"),
+    path("language/", views.set_language, name="set-language"),
+]

@@ -1,0 +1,99 @@
+"""Inbox notifications and live events to a user's websocket connections.
+
+Nothing here sends while a transaction is open: ``publish_on_commit`` defers the push
+until the surrounding transaction commits, so a rolled-back payment never announces
+itself. A push that fails (Redis down) is logged; the inbox row is the durable record
+and the client catches up from it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.encoding import force_str
+from django.utils.functional import Promise
+
+from core.models import Notification
+
+logger = logging.getLogger(__name__)
+
+
+def user_group(user_id: int) -> str:
+    """The Channels group every websocket of one user joins."""
+    return f"user-{user_id}"
+
+
+def publish_now(user_id: int, event: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(
+            user_group(user_id), {"type": "notification.event", "payload": event}
+        )
+    except Exception:
+        # The inbox keeps the record; a live push is best effort.
+        logger.exception("live event to user %s could not be sent", user_id)
+
+
+def publish_on_commit(user_id: int, event: dict[str, Any]) -> None:
+    """Send ``event`` to the user's open websockets once the transaction commits."""
+    transaction.on_commit(lambda: publish_now(user_id, event))
+
+
+def notify(
+    user: Any,
+    *,
+    kind: str,
+    title: str | Promise,
+    body: str | Promise = "",
+    url: str = "",
+    data: dict[str, Any] | None = None,
+) -> Notification:
+    """Write an inbox entry for ``user`` and push it live after commit.
+
+    Lazy translatable strings are rendered in the recipient's preferred language.
+    """
+    language = getattr(user, "preferred_language", None) or translation.get_language()
+    with translation.override(language):
+        notification = Notification.objects.create(
+            user=user,
+            kind=kind,
+            title=force_str(title),
+            body=force_str(body),
+            url=url,
+            data=data or {},
+        )
+    unread = Notification.objects.filter(user=user, read_at__isnull=True).count()
+    publish_on_commit(user.pk, {**notification.as_event(), "unread": unread})
+    return notification
+
+
+def notification_mark_read(*, user: Any, notification_id: int) -> Notification:
+    """Mark one of ``user``'s notifications read (idempotent)."""
+    notification = Notification.objects.get(pk=notification_id, user=user)
+    if notification.read_at is None:
+        # Conditional update: two tabs marking the same entry set read_at once.
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+            read_at=timezone.now()
+        )
+        notification.refresh_from_db(fields=["read_at"])
+    publish_on_commit(user.pk, {"type": "unread", "unread": unread_count(user)})
+    return notification
+
+
+def notifications_mark_all_read(*, user: Any) -> int:
+    changed = Notification.objects.filter(user=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+    publish_on_commit(user.pk, {"type": "unread", "unread": 0})
+    return changed
+
+
+def unread_count(user: Any) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()

@@ -1,0 +1,24 @@
+"""OpenAPI generation: every operation documents the one error shape."""
+
+from typing import Any
+
+from drf_spectacular.openapi import AutoSchema
+from rest_framework.permissions import AllowAny
+
+from core.serializers import ErrorSerializer
+
+
+class LinliAutoSchema(AutoSchema):
+    def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
+        responses: dict[str, Any] = super()._get_response_bodies(direction)
+        if direction != "response":
+            return responses
+        error_codes = ["400", "404", "429"]
+        if not any(isinstance(p, AllowAny) for p in self.view.get_permissions()):
+            error_codes += ["401", "403"]
+        for status_code in error_codes:
+            if status_code not in responses:
+                responses[status_code] = self._get_response_for_code(
+                    ErrorSerializer, status_code, direction=direction
+                )
+        return responses
