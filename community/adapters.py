@@ -57,6 +57,17 @@ class AccountAdapter(DefaultAccountAdapter):
             }
         send_sms(phone, body)
 
+    def send_account_already_exists_sms(self, phone: str) -> None:
+        # Sign-up pretends to succeed for a taken number (no enumeration); the owner is told.
+        user = self.get_user_by_phone(phone)
+        language = (user.preferred_language if user else "") or translation.get_language()
+        with translation.override(language):
+            body = gettext(
+                "[Linli] Someone tried to sign up with your number. If it was you, "
+                "log in instead or reset your password."
+            )
+        send_sms(phone, body)
+
 
 def _supported_language(language: str | None) -> str:
     from django.conf import settings

@@ -9,6 +9,15 @@ from core.serializers import ErrorSerializer
 
 
 class LinliAutoSchema(AutoSchema):
+    def get_serializer_name(self, serializer: Any, direction: Any) -> str:
+        # Views nest their own InputSerializer/OutputSerializer; name each component after
+        # its view ("NotificationListApi.OutputSerializer" -> "NotificationListOutput").
+        cls = type(serializer)
+        outer, _, inner = cls.__qualname__.rpartition(".")
+        if outer and inner in {"InputSerializer", "OutputSerializer"}:
+            return outer.removesuffix("Api") + inner.removesuffix("Serializer")
+        return str(super().get_serializer_name(serializer, direction))
+
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)
         if direction != "response":
