@@ -15,7 +15,7 @@ from community.phones import MainlandMobileField
 from community.sms import send_sms
 
 
-class AccountAdapter(DefaultAccountAdapter):
+class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
     def phone_form_field(self, **kwargs: Any) -> MainlandMobileField:
         return MainlandMobileField(**kwargs)
 

@@ -6,20 +6,20 @@ from django.utils.translation import gettext_lazy as _
 from community.models import Neighbourhood, User
 
 
-class UserCreationAdminForm(BaseUserCreationForm):
+class UserCreationAdminForm(BaseUserCreationForm[User]):
     class Meta:
         model = User
         fields = ("phone", "role")
 
 
-class UserChangeAdminForm(UserChangeForm):
+class UserChangeAdminForm(UserChangeForm[User]):
     class Meta:
         model = User
         fields = "__all__"
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(BaseUserAdmin[User]):
     form = UserChangeAdminForm
     add_form = UserCreationAdminForm
     ordering = ["-date_joined"]
@@ -41,7 +41,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(Neighbourhood)
-class NeighbourhoodAdmin(admin.ModelAdmin):
+class NeighbourhoodAdmin(admin.ModelAdmin[Neighbourhood]):
     list_display = ["name", "city", "district", "address"]
     search_fields = ["name", "address"]
     prepopulated_fields = {"slug": ("name",)}

@@ -1,3 +1,5 @@
+from typing import Any
+
 from allauth.account.adapter import get_adapter
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from community import services
+from community.auth import signed_in_user
 from community.models import User
 from community.phones import normalise_mainland_mobile
 from core.api import LinliAPIView
@@ -34,14 +37,14 @@ class OperatorTokenRefused(ApplicationError):
     status_code = 403
 
 
-class UserOutputSerializer(serializers.ModelSerializer):
+class UserOutputSerializer(serializers.ModelSerializer[User]):
     class Meta:
         model = User
         fields = ["id", "phone", "email", "display_name", "preferred_language", "role"]
 
 
 class MeApi(LinliAPIView):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         display_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
         preferred_language = serializers.ChoiceField(
             choices=[("zh-hans", "zh-hans"), ("en", "en"), ("", "")], required=False
@@ -49,13 +52,17 @@ class MeApi(LinliAPIView):
 
     @extend_schema(operation_id="me_retrieve", responses=UserOutputSerializer)
     def get(self, request: Request) -> Response:
-        return Response(UserOutputSerializer(request.user).data)
+        return Response(UserOutputSerializer(signed_in_user(request)).data)
 
-    @extend_schema(operation_id="me_update", request=InputSerializer, responses=UserOutputSerializer)
+    @extend_schema(
+        operation_id="me_update", request=InputSerializer, responses=UserOutputSerializer
+    )
     def patch(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = services.user_update_profile(user=request.user, **serializer.validated_data)
+        user = services.user_update_profile(
+            user=signed_in_user(request), **serializer.validated_data
+        )
         return Response(UserOutputSerializer(user).data)
 
 
@@ -70,15 +77,17 @@ class TokenLoginApi(LinliAPIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token_login"
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         login = serializers.CharField(help_text="Mobile number or e-mail address.")
         password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
 
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[Any]):
         token = serializers.CharField()
         user = UserOutputSerializer()
 
-    @extend_schema(operation_id="auth_token_create", request=InputSerializer, responses=OutputSerializer)
+    @extend_schema(
+        operation_id="auth_token_create", request=InputSerializer, responses=OutputSerializer
+    )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -111,5 +120,5 @@ class TokenRevokeApi(LinliAPIView):
 
     @extend_schema(operation_id="auth_token_revoke", request=None, responses={204: None})
     def post(self, request: Request) -> Response:
-        Token.objects.filter(user=request.user).delete()
+        Token.objects.filter(user=signed_in_user(request)).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)

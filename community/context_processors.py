@@ -44,7 +44,6 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     signed_in = user is not None and user.is_authenticated
     return {
         "nav_items": _items(user if signed_in else None),
-        "nav_active": getattr(request, "resolver_match", None)
-        and request.resolver_match.url_name,
+        "nav_active": request.resolver_match.view_name if request.resolver_match else None,
         "unread_notifications": unread_count(user) if signed_in else 0,
     }

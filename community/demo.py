@@ -49,12 +49,15 @@ def seed(log: DemoLog) -> None:
         )
         user.set_password(DEMO_PASSWORD)
         user.save(update_fields=["password"])
-        if role == User.Role.OPERATOR and not Authenticator.objects.filter(
-            user=user, type=Authenticator.Type.TOTP
-        ).exists():
+        if (
+            role == User.Role.OPERATOR
+            and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+        ):
             TOTP.activate(user, DEMO_OPERATOR_TOTP_SECRET)
         note = f"TOTP secret {DEMO_OPERATOR_TOTP_SECRET}" if role == User.Role.OPERATOR else ""
-        log.login(User.Role(role).label, name, f"{phone[3:6]} {phone[6:10]} {phone[10:]}", note)
+        log.login(
+            str(User.Role(role).label), name, f"{phone[3:6]} {phone[6:10]} {phone[10:]}", note
+        )
 
     Neighbourhood.objects.update_or_create(
         slug=DEMO_ESTATE["slug"],

@@ -45,9 +45,7 @@ class OperatorMfaRequiredMiddleware:
             and user.is_authenticated
             and getattr(user, "is_operator", False)
             and not request.path.startswith(_MFA_EXEMPT_PREFIXES)
-            and not Authenticator.objects.filter(
-                user=user, type=Authenticator.Type.TOTP
-            ).exists()
+            and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
         ):
             message = _("Operators must set up two-factor authentication first.")
             if request.path.startswith("/api/"):

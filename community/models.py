@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import contextlib
 from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -42,10 +44,8 @@ class UserManager(BaseUserManager["User"]):
 
     def get_by_natural_key(self, username: str | None) -> User:
         # Admin and createsuperuser log in with the number as typed.
-        try:
+        with contextlib.suppress(ValidationError):
             username = normalise_mainland_mobile(username or "")
-        except Exception:
-            pass
         return self.get(**{self.model.USERNAME_FIELD: username})
 
 
@@ -71,7 +71,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("Mainland China mobile number, stored in E.164 form (+86…)."),
     )
     phone_verified = models.BooleanField(_("mobile number verified"), default=False)
-    email = models.EmailField(_("e-mail address"), blank=True, null=True)
+    # NULL, not "", for "no address": the unique constraint then ignores those users.
+    email = models.EmailField(_("e-mail address"), blank=True, null=True)  # noqa: DJ001
     display_name = models.CharField(_("display name"), max_length=50, blank=True)
     preferred_language = models.CharField(
         _("preferred language"), max_length=10, choices=settings.LANGUAGES, blank=True
@@ -101,7 +102,9 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=models.Q(email__isnull=False),
             ),
             models.CheckConstraint(
-                condition=models.Q(role__in=["resident", "merchant_staff", "property_staff", "operator"]),
+                condition=models.Q(
+                    role__in=["resident", "merchant_staff", "property_staff", "operator"]
+                ),
                 name="user_role_known",
             ),
         ]

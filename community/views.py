@@ -1,3 +1,5 @@
+import contextlib
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -7,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
 
 from community import services
+from community.auth import signed_in_user
 from community.forms import ProfileForm
 from community.models import User
 from core.models import Notification
@@ -38,10 +41,11 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
-    form = ProfileForm(request.POST or None, instance=request.user)
+    user = signed_in_user(request)
+    form = ProfileForm(request.POST or None, instance=user)
     if request.method == "POST" and form.is_valid():
         services.user_update_profile(
-            user=request.user,
+            user=user,
             display_name=form.cleaned_data["display_name"],
             preferred_language=form.cleaned_data["preferred_language"],
         )
@@ -57,11 +61,10 @@ def profile(request: HttpRequest) -> HttpResponse:
 def set_language(request: HttpRequest) -> HttpResponse:
     """The language switch on every page: remembered on the account when logged in."""
     language = request.POST.get("language", "")
-    if request.user.is_authenticated:
-        try:
+    if isinstance(request.user, User):
+        # An unknown language is ignored here as Django's own view ignores it.
+        with contextlib.suppress(services.ValidationFailed):
             services.user_update_profile(user=request.user, preferred_language=language)
-        except services.ValidationFailed:
-            pass
     return django_set_language(request)
 
 
@@ -72,6 +75,6 @@ def _remember_language(response: HttpResponse, language: str) -> None:
         settings.LANGUAGE_COOKIE_NAME,
         language,
         max_age=settings.LANGUAGE_COOKIE_AGE,
-        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        samesite="Lax",
         secure=settings.LANGUAGE_COOKIE_SECURE,
     )

@@ -4,7 +4,7 @@ from core.models import Notification
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(admin.ModelAdmin[Notification]):
     list_display = ["user", "kind", "title", "created_at", "read_at"]
     list_filter = ["kind"]
     search_fields = ["title"]

@@ -1,3 +1,5 @@
+from typing import Any, cast
+
 from django.utils import translation
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -24,7 +26,7 @@ class LinliAPIView(APIView):
         language = getattr(request.user, "preferred_language", "")
         if language:
             translation.activate(language)
-            request.LANGUAGE_CODE = translation.get_language()  # type: ignore[attr-defined]
+            request.LANGUAGE_CODE = translation.get_language()
 
 
 class InboxPagination(CursorPagination):
@@ -33,7 +35,7 @@ class InboxPagination(CursorPagination):
 
 
 class NotificationListApi(LinliAPIView):
-    class OutputSerializer(serializers.ModelSerializer):
+    class OutputSerializer(serializers.ModelSerializer[Notification]):
         class Meta:
             model = Notification
             fields = ["id", "kind", "title", "body", "url", "data", "created_at", "read_at"]
@@ -42,13 +44,13 @@ class NotificationListApi(LinliAPIView):
     def get(self, request: Request) -> Response:
         paginator = InboxPagination()
         page = paginator.paginate_queryset(
-            Notification.objects.filter(user=request.user), request, view=self
+            Notification.objects.filter(user_id=cast(int, request.user.pk)), request, view=self
         )
         return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
 
 
 class UnreadCountApi(LinliAPIView):
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[Any]):
         unread = serializers.IntegerField()
 
     @extend_schema(operation_id="notifications_unread_count", responses=OutputSerializer)
@@ -73,7 +75,7 @@ class NotificationReadApi(LinliAPIView):
 
 
 class NotificationReadAllApi(LinliAPIView):
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[Any]):
         marked = serializers.IntegerField()
 
     @extend_schema(

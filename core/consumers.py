@@ -9,7 +9,7 @@ from core.notifications import unread_count, user_group
 CLOSE_NOT_AUTHENTICATED = 4401
 
 
-class NotificationConsumer(AsyncJsonWebsocketConsumer):
+class NotificationConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     """``/ws/notifications/``: live inbox events for the logged-in user only."""
 
     group_name: str | None = None

@@ -145,9 +145,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 
     if isinstance(exc, ApplicationError):
         set_rollback()
-        fields = {name: [force_str(m) for m in msgs] for name, msgs in exc.fields.items()}
+        app_fields = {name: [force_str(m) for m in msgs] for name, msgs in exc.fields.items()}
         return Response(
-            error_body(exc.code, exc.message, fields, **exc.extra), status=exc.status_code
+            error_body(exc.code, exc.message, app_fields, **exc.extra), status=exc.status_code
         )
 
     if not isinstance(exc, exceptions.APIException):
@@ -167,9 +167,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = str(exc.auth_header)  # type: ignore[attr-defined]
     extra: dict[str, Any] = {}
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        headers["Retry-After"] = str(int(exc.wait))
-        extra["retry_after"] = int(exc.wait)
+    wait = getattr(exc, "wait", None) if isinstance(exc, exceptions.Throttled) else None
+    if wait is not None:
+        headers["Retry-After"] = str(int(wait))
+        extra["retry_after"] = int(wait)
 
     set_rollback()
     return Response(

@@ -6,7 +6,7 @@ from celery import current_app
 from django.conf import settings
 from django.db import connection
 
-PROBE_TIMEOUT_SECONDS = 2.0
+PROBE_TIMEOUT_SECONDS = 2
 
 
 def check_database() -> tuple[bool, str]:

@@ -109,9 +109,7 @@ class Money:
 
     def format(self, language: str | None = None) -> str:
         """Format for display in ``language`` (default: the active language)."""
-        return format_currency(
-            self.to_decimal(), self.currency, locale=_babel_locale(language)
-        )
+        return format_currency(self.to_decimal(), self.currency, locale=_babel_locale(language))
 
     def __str__(self) -> str:
         return self.format()

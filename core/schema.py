@@ -27,7 +27,7 @@ class LinliAutoSchema(AutoSchema):
             error_codes += ["401", "403"]
         for status_code in error_codes:
             if status_code not in responses:
-                responses[status_code] = self._get_response_for_code(
+                responses[status_code] = self._get_response_for_code(  # type: ignore[no-untyped-call]
                     ErrorSerializer, status_code, direction=direction
                 )
         return responses

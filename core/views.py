@@ -1,3 +1,5 @@
+from typing import cast
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -26,7 +28,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @login_required
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
-    entries = Notification.objects.filter(user=request.user)
+    # login_required: the user has a primary key here.
+    entries = Notification.objects.filter(user_id=cast(int, request.user.pk))
     page = Paginator(entries, INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "core/inbox.html", {"page": page})
 

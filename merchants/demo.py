@@ -4,13 +4,23 @@ from core.demo import DemoLog
 from merchants.models import Shop, ShopStaff
 
 SHOPS = [
-    ("鲜果超市", Shop.Category.GROCERY, "阳光路 86 号底商", [
-        ("+8613700000001", ShopStaff.Role.OWNER),
-        ("+8613700000002", ShopStaff.Role.CASHIER),
-    ]),
-    ("刘师傅家政维修", Shop.Category.SERVICES, "阳光路 90 号", [
-        ("+8613700000003", ShopStaff.Role.OWNER),
-    ]),
+    (
+        "鲜果超市",
+        Shop.Category.GROCERY,
+        "阳光路 86 号底商",
+        [
+            ("+8613700000001", ShopStaff.Role.OWNER),
+            ("+8613700000002", ShopStaff.Role.CASHIER),
+        ],
+    ),
+    (
+        "刘师傅家政维修",
+        Shop.Category.SERVICES,
+        "阳光路 90 号",
+        [
+            ("+8613700000003", ShopStaff.Role.OWNER),
+        ],
+    ),
 ]
 
 

@@ -22,9 +22,7 @@ class Shop(models.Model):
         SUSPENDED = "suspended", _("Suspended")
 
     name = models.CharField(_("name"), max_length=100)
-    neighbourhood = models.ForeignKey(
-        Neighbourhood, on_delete=models.PROTECT, related_name="shops"
-    )
+    neighbourhood = models.ForeignKey(Neighbourhood, on_delete=models.PROTECT, related_name="shops")
     category = models.CharField(_("category"), max_length=20, choices=Category.choices)
     address = models.CharField(_("address"), max_length=200)
     status = models.CharField(

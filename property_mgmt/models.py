@@ -81,7 +81,9 @@ class Unit(models.Model):
         ordering = ["building_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["building", "number"], name="unit_unique_number"),
-            models.CheckConstraint(condition=models.Q(area_m2__gte=0), name="unit_area_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(area_m2__gte=0), name="unit_area_not_negative"
+            ),
         ]
         verbose_name = _("unit")
         verbose_name_plural = _("units")

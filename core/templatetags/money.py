@@ -6,7 +6,7 @@ register = template.Library()
 
 
 @register.filter
-def money(minor: int, currency: str = "CNY") -> str:
+def money(minor: int | str | None, currency: str = "CNY") -> str:
     """``{{ amount_minor|money:"CNY" }}`` in the active language."""
     if minor is None or minor == "":
         return ""

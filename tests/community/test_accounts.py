@@ -50,7 +50,11 @@ def test_sign_up_with_a_mobile_number_then_verify_it_by_text(client, sms_outbox)
 def test_sign_up_refuses_a_landline(client):
     response = client.post(
         reverse("account_signup"),
-        {"phone": "010 6552 9988", "password1": "quiet-garden-2026", "password2": "quiet-garden-2026"},
+        {
+            "phone": "010 6552 9988",
+            "password1": "quiet-garden-2026",
+            "password2": "quiet-garden-2026",
+        },
     )
     assert response.status_code == 200
     assert response.context["form"].errors.get("phone")
@@ -61,7 +65,11 @@ def test_sign_up_with_a_taken_number_reveals_nothing_and_tells_the_owner(client,
     owner = UserFactory(phone="+8613812345678")
     response = client.post(
         reverse("account_signup"),
-        {"phone": "13812345678", "password1": "quiet-garden-2026", "password2": "quiet-garden-2026"},
+        {
+            "phone": "13812345678",
+            "password1": "quiet-garden-2026",
+            "password2": "quiet-garden-2026",
+        },
     )
     # Looks like any other sign-up, so nobody can probe which numbers have accounts.
     assert response.status_code == 302

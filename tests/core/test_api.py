@@ -99,9 +99,7 @@ def test_not_found_and_method_not_allowed_have_the_shape(api):
 
 def test_malformed_json_has_the_shape(api):
     api.force_authenticate(UserFactory())
-    response = api.generic(
-        "PATCH", reverse("api-me"), "{not json", content_type="application/json"
-    )
+    response = api.generic("PATCH", reverse("api-me"), "{not json", content_type="application/json")
     assert response.status_code == 400
     assert_error_shape(response.json(), "malformed_request")
 
@@ -110,7 +108,9 @@ def test_me_reads_and_updates_the_profile(api):
     user = UserFactory(display_name="旧名字")
     api.force_authenticate(user)
     assert api.get(reverse("api-me")).json()["phone"] == user.phone
-    response = api.patch(reverse("api-me"), {"display_name": " 新名字 ", "preferred_language": "en"})
+    response = api.patch(
+        reverse("api-me"), {"display_name": " 新名字 ", "preferred_language": "en"}
+    )
     assert response.status_code == 200
     user.refresh_from_db()
     assert (user.display_name, user.preferred_language) == ("新名字", "en")
