@@ -78,6 +78,19 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("preferred language"), max_length=10, choices=settings.LANGUAGES, blank=True
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.RESIDENT)
+
+    class VerificationLevel(models.IntegerChoices):
+        NONE = 0, _("Not verified")
+        I = 1, _("Level I: identity confirmed")  # noqa: E741
+        II = 2, _("Level II: identity and bank card")
+        III = 3, _("Level III: confirmed resident")
+
+    # Kept by the verification services; the wallet reads it to set what a user may do.
+    verification_level = models.PositiveSmallIntegerField(
+        _("verification level"), choices=VerificationLevel.choices, default=VerificationLevel.NONE
+    )
+    # The verified real name (set with level I); the wallet matches card holders against it.
+    real_name = models.CharField(_("real name"), max_length=50, blank=True)
     is_staff = models.BooleanField(
         _("staff status"),
         default=False,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import dj_database_url
 import django_stubs_ext
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 # Lets runtime code subscript Django generics (ModelAdmin[Model], QuerySet[Model]).
@@ -172,7 +173,14 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "wallet-expire-holds": {"task": "wallet.expire_holds", "schedule": 60.0},
+    "wallet-resolve-pending": {"task": "wallet.resolve_pending", "schedule": 60.0},
+    "wallet-ledger-check": {
+        "task": "wallet.ledger_check",
+        "schedule": crontab(hour=3, minute=30),
+    },
+}
 
 # --- Authentication ------------------------------------------------------------------------
 AUTH_USER_MODEL = "community.User"
@@ -313,3 +321,7 @@ LOGGING = {
 # compressed copies that collectstatic wrote.
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- Wallet ---------------------------------------------------------------------------------
+# The bank behind top-ups and withdrawals; the sandbox until a real bank's gateway is added.
+WALLET_GATEWAY = os.environ.get("WALLET_GATEWAY", "wallet.gateways.sandbox.SandboxBank")

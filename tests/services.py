@@ -60,15 +60,32 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 @contextmanager
 def celery_worker(queue: str, log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     command = [
-        sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
-        "--concurrency=1", "-Q", queue, "--without-heartbeat", "--without-gossip",
-        "--without-mingle", "--loglevel=INFO", "-n", f"{queue}@%h",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "--pool=solo",
+        "--concurrency=1",
+        "-Q",
+        queue,
+        "--without-heartbeat",
+        "--without-gossip",
+        "--without-mingle",
+        "--loglevel=INFO",
+        "-n",
+        f"{queue}@%h",
+    ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            command, cwd=ROOT, env=child_env(), stdout=log, stderr=subprocess.STDOUT,
+            command,
+            cwd=ROOT,
+            env=child_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
-        )  # fmt: skip
+        )
     try:
         yield process
     finally:
@@ -80,14 +97,28 @@ def asgi_server(log_path: Path, **env: str) -> Iterator[str]:
     """Serve ``config.asgi`` with uvicorn on a free port; yields its base URL."""
     port = free_port()
     command = [
-        sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-        "--port", str(port), "--lifespan", "off", "--log-level", "warning",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "config.asgi:application",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--lifespan",
+        "off",
+        "--log-level",
+        "warning",
+    ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            command, cwd=ROOT, env=child_env(**env), stdout=log, stderr=subprocess.STDOUT,
+            command,
+            cwd=ROOT,
+            env=child_env(**env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
-        )  # fmt: skip
+        )
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_for_http(base_url + "/healthz", process, log_path)

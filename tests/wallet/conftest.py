@@ -1,0 +1,86 @@
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from django.db import transaction
+
+from community.models import User
+from tests.factories import UserFactory
+from wallet.models import Account, JournalTransaction, SandboxCard
+from wallet.services import ledger
+from wallet.services.accounts import payee_account, system_account, wallet_account
+from wallet.services.audit import ledger_check
+from wallet.services.profile import pin_set
+
+PIN = "246810"
+
+
+@pytest.fixture(autouse=True)
+def _ledger_check_after_each_test(request) -> Iterator[None]:
+    yield
+    if (
+        "db" in request.fixturenames
+        or "transactional_db" in request.fixturenames
+        or any(mark.name == "django_db" for mark in request.node.iter_markers())
+    ):
+        assert [str(problem) for problem in ledger_check()] == []
+
+
+def make_resident(level: int = 1, real_name: str = "王芳", pin: str | None = PIN, **extra) -> User:
+    user = UserFactory(verification_level=level, real_name=real_name, **extra)
+    if pin:
+        pin_set(user=user, new_pin=pin)
+    return user
+
+
+def fund(user: User, amount_minor: int, currency: str = "CNY") -> None:
+    """Credit a wallet as a completed top-up would (bank clearing → wallet)."""
+    with transaction.atomic():
+        ledger.post(
+            kind=JournalTransaction.Kind.TOPUP,
+            legs=[
+                ledger.Leg(
+                    system_account(Account.SystemCode.BANK_CLEARING, currency), -amount_minor
+                ),
+                ledger.Leg(wallet_account(user, currency), amount_minor),
+            ],
+            description="test funding",
+        )
+
+
+def balance_of(account: Account) -> int:
+    return ledger.account_balance(account).balance_minor
+
+
+def shop_account(name: str = "鲜果超市", ref: str = "shop:1", hot: int = 0) -> Account:
+    return payee_account(kind=Account.Kind.MERCHANT, owner_ref=ref, name=name, hot_shards=hot)
+
+
+def sandbox_card(
+    holder="王芳",
+    number="6222020200000000006",
+    balance=1_000_000,
+    status="ok",
+    expiry=None,
+    bank="中国工商银行",
+) -> SandboxCard:
+    expiry = expiry or (12, date.today().year + 3)
+    return SandboxCard.objects.create(
+        bank_name=bank,
+        number=number,
+        holder_name=holder,
+        expiry_month=expiry[0],
+        expiry_year=expiry[1],
+        balance_minor=balance,
+        status=status,
+    )
+
+
+@pytest.fixture
+def resident(db) -> User:
+    return make_resident()
+
+
+@pytest.fixture
+def shop(db) -> Account:
+    return shop_account()

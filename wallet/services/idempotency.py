@@ -1,0 +1,128 @@
+"""Exactly one effect per Idempotency-Key.
+
+The key is claimed with an INSERT at the start of the money transaction, so a concurrent
+duplicate blocks on the unique index until the first commits, then replays its response.
+The response is stored in the same transaction as the money it describes. A business
+refusal (4xx) is stored too, in its own transaction after the rollback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from django.db import IntegrityError, transaction
+
+from core.errors import ApplicationError, error_body
+from wallet.errors import IdempotencyKeyMissing, IdempotencyKeyReused
+from wallet.models import IdempotencyRecord
+
+T = TypeVar("T")
+MAX_KEY_LENGTH = 100
+
+
+def request_fingerprint(method: str, path: str, body: Any) -> str:
+    canonical = json.dumps(
+        {"method": method.upper(), "path": path, "body": body},
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class Replayed(Exception):
+    """The request was already answered: send this response again."""
+
+    def __init__(self, status_code: int, body: dict[str, Any]) -> None:
+        super().__init__(status_code)
+        self.status_code = status_code
+        self.body = body
+
+
+@dataclass
+class Idempotency:
+    user_id: int
+    key: str
+    fingerprint: str
+    render: Callable[[Any], dict[str, Any]] = field(repr=False)
+    status_code: int = 201
+    # Names the operation ("topup:42") when it may end after the first response.
+    resource: Callable[[Any], str] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.key or len(self.key) > MAX_KEY_LENGTH:
+            raise IdempotencyKeyMissing()
+
+
+class _ClaimedConcurrently(Exception):
+    pass
+
+
+def replay_if_recorded(idempotency: Idempotency | None) -> None:
+    """Raise ``Replayed`` if this key was answered before (or ``IdempotencyKeyReused``)."""
+    if idempotency is None:
+        return
+    record = IdempotencyRecord.objects.filter(
+        user_id=idempotency.user_id, key=idempotency.key
+    ).first()
+    if record is None:
+        return
+    if record.fingerprint != idempotency.fingerprint:
+        raise IdempotencyKeyReused()
+    raise Replayed(record.status_code, record.response)
+
+
+def execute(idempotency: Idempotency | None, work: Callable[[], T]) -> T:
+    """Run ``work`` in a durable transaction, at most once per idempotency key."""
+    if idempotency is None:
+        with transaction.atomic(durable=True):
+            return work()
+    replay_if_recorded(idempotency)
+    try:
+        with transaction.atomic(durable=True):
+            try:
+                with transaction.atomic():
+                    record = IdempotencyRecord.objects.create(
+                        user_id=idempotency.user_id,
+                        key=idempotency.key,
+                        fingerprint=idempotency.fingerprint,
+                        status_code=0,
+                        response={},
+                    )
+            except IntegrityError:
+                raise _ClaimedConcurrently() from None
+            result = work()
+            record.status_code = idempotency.status_code
+            record.response = idempotency.render(result)
+            if idempotency.resource is not None:
+                record.resource = idempotency.resource(result)
+            record.save(update_fields=["status_code", "response", "resource"])
+            return result
+    except _ClaimedConcurrently:
+        replay_if_recorded(idempotency)
+        raise RuntimeError("idempotency record vanished after a conflict") from None
+    except ApplicationError as refusal:
+        if refusal.status_code < 500:
+            _record_refusal(idempotency, refusal)
+        raise
+
+
+def _record_refusal(idempotency: Idempotency, refusal: ApplicationError) -> None:
+    fields = {name: [str(m) for m in messages] for name, messages in refusal.fields.items()}
+    body = error_body(refusal.code, refusal.message, fields, **refusal.extra)
+    try:
+        with transaction.atomic(durable=True):
+            IdempotencyRecord.objects.create(
+                user_id=idempotency.user_id,
+                key=idempotency.key,
+                fingerprint=idempotency.fingerprint,
+                status_code=refusal.status_code,
+                response=body,
+            )
+    except IntegrityError:
+        # A concurrent duplicate succeeded (or was refused) first: its answer stands.
+        replay_if_recorded(idempotency)

@@ -1,0 +1,132 @@
+"""What a user may pay: by verification level, per payment, per day, without a PIN.
+
+Counted in CNY, in the payment's own transaction, by conditional upserts: a counter only
+grows if it stays within its limit, so concurrent payments cannot pass a limit together.
+Counter rows are taken in a fixed order (level, day, no-PIN) after the account locks.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from wallet.errors import (
+    DailyLimitExceeded,
+    PinRequired,
+    SingleLimitExceeded,
+    VerificationLimitReached,
+    VerificationRequired,
+)
+from wallet.models import UsageCounter, WalletProfile
+from wallet.services.ledger import require_transaction
+from wallet.services.profile import NO_PIN_MAX_PER_DAY_MINOR
+
+Span = UsageCounter.Span
+LIFETIME_PERIOD = date(2000, 1, 1)
+# Verification level -> (span, limit in CNY fen): I counts for life, II and III per year.
+LEVEL_LIMITS: dict[int, tuple[str, int]] = {
+    1: (Span.LIFETIME, 1_000_00),
+    2: (Span.YEAR, 100_000_00),
+    3: (Span.YEAR, 200_000_00),
+}
+
+
+def verification_level(user: Any) -> int:
+    return int(getattr(user, "verification_level", 0) or 0)
+
+
+def check_can_pay(user: Any) -> None:
+    if verification_level(user) < 1:
+        raise VerificationRequired()
+
+
+def _period(span: str, when: datetime | None = None) -> date:
+    today = timezone.localdate(when) if when else timezone.localdate()
+    if span == Span.LIFETIME:
+        return LIFETIME_PERIOD
+    if span == Span.YEAR:
+        return today.replace(month=1, day=1)
+    return today
+
+
+_CONSUME = """
+    INSERT INTO wallet_usagecounter (user_id, span, period, used_minor)
+    VALUES (%(user)s, %(span)s, %(period)s, %(amount)s)
+    ON CONFLICT (user_id, span, period) DO UPDATE
+       SET used_minor = wallet_usagecounter.used_minor + EXCLUDED.used_minor
+     WHERE wallet_usagecounter.used_minor + EXCLUDED.used_minor <= %(limit)s
+ RETURNING used_minor
+"""
+
+
+def _consume(user_id: int, span: str, amount_minor: int, limit_minor: int) -> bool:
+    if amount_minor > limit_minor:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CONSUME,
+            {
+                "user": user_id,
+                "span": span,
+                "period": _period(span),
+                "amount": amount_minor,
+                "limit": limit_minor,
+            },
+        )
+        return cursor.fetchone() is not None
+
+
+def consume(*, user: Any, amount_cny_minor: int, without_pin: bool) -> None:
+    """Count a payment against every limit that applies, or refuse it (in the payment's
+    transaction, so a refusal rolls everything back)."""
+    require_transaction()
+    check_can_pay(user)
+    profile = WalletProfile.objects.get(user_id=user.pk)
+    if amount_cny_minor > profile.single_limit_minor:
+        raise SingleLimitExceeded()
+    span, limit = LEVEL_LIMITS[min(verification_level(user), 3)]
+    if not _consume(user.pk, span, amount_cny_minor, limit):
+        raise VerificationLimitReached()
+    if not _consume(user.pk, Span.DAY, amount_cny_minor, profile.daily_limit_minor):
+        raise DailyLimitExceeded()
+    if without_pin and not _consume(
+        user.pk, Span.NO_PIN_DAY, amount_cny_minor, NO_PIN_MAX_PER_DAY_MINOR
+    ):
+        raise PinRequired()
+
+
+def release(*, user: Any, amount_cny_minor: int, counted_at: datetime) -> None:
+    """Give back what a hold counted but never took (voided, expired, captured in part)."""
+    require_transaction()
+    span, _limit = LEVEL_LIMITS[min(max(verification_level(user), 1), 3)]
+    for each_span in (span, Span.DAY):
+        counter = (
+            UsageCounter.objects.select_for_update()
+            .filter(user_id=user.pk, span=each_span, period=_period(each_span, counted_at))
+            .first()
+        )
+        if counter is not None:
+            counter.used_minor = max(0, counter.used_minor - amount_cny_minor)
+            counter.save(update_fields=["used_minor"])
+
+
+def remaining(user: Any) -> dict[str, int | None]:
+    """What is left today and under the verification level (for the dry run and pages)."""
+    level = verification_level(user)
+    profile = WalletProfile.objects.filter(user_id=user.pk).first()
+    used = {
+        (span, period): used
+        for span, period, used in UsageCounter.objects.filter(user_id=user.pk).values_list(
+            "span", "period", "used_minor"
+        )
+    }
+    result: dict[str, int | None] = {"level": None, "day": None}
+    if level >= 1:
+        span, limit = LEVEL_LIMITS[min(level, 3)]
+        result["level"] = limit - used.get((span, _period(span)), 0)
+    if profile is not None:
+        result["day"] = profile.daily_limit_minor - used.get((Span.DAY, _period(Span.DAY)), 0)
+    return result

@@ -1,0 +1,523 @@
+"""Paying: direct payments, holds (authorise, capture, void, expire), refunds, cancellation
+and transfers between neighbours.
+
+Every procedure checks, locks, posts, records, then responds: the PIN is checked before the
+transaction (its failures must commit), everything else inside one durable transaction with
+the idempotency record. Locks: the business entity, then accounts by primary key, then
+hot-account shards, then limit counters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+from core.errors import NotFound, ValidationFailed
+from core.money import Money
+from wallet.errors import (
+    CaptureExceedsHold,
+    HoldNotActive,
+    InvalidAmount,
+    PaymentNotCancellable,
+    RecipientNotFound,
+    RefundExceedsPayment,
+    SelfTransfer,
+    WalletFrozen,
+)
+from wallet.models import Account, Hold, JournalTransaction, Payment
+from wallet.services import ledger, limits
+from wallet.services.accounts import check_currency, wallet_account
+from wallet.services.fx import cny_equivalent
+from wallet.services.idempotency import Idempotency, execute, replay_if_recorded
+from wallet.services.notices import money_notice
+from wallet.services.profile import authorise_payer, pin_decision, touch_activity, wallet_profile
+
+DEFAULT_HOLD_LIFETIME = timedelta(days=7)
+MAX_AMOUNT_MINOR = 10**12
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    payment: Payment
+    balance: ledger.Balance
+
+
+@dataclass(frozen=True)
+class HoldResult:
+    hold: Hold
+    balance: ledger.Balance
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    payment: Payment
+    transaction: JournalTransaction
+    amount_minor: int
+
+
+@dataclass(frozen=True)
+class TransferResult:
+    transaction: JournalTransaction
+    recipient: Any
+    amount_minor: int
+    currency: str
+    balance: ledger.Balance
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A dry run: exactly what a payment would charge, and what it needs."""
+
+    amount_minor: int
+    currency: str
+    fee_minor: int
+    total_minor: int
+    available_minor: int
+    balance_after_minor: int
+    needs_pin: bool
+    problems: list[str]
+
+
+def check_amount(amount_minor: int) -> int:
+    if not isinstance(amount_minor, int) or isinstance(amount_minor, bool):
+        raise InvalidAmount()
+    if not 0 < amount_minor <= MAX_AMOUNT_MINOR:
+        raise InvalidAmount()
+    return amount_minor
+
+
+def _party_name(account: Account) -> str:
+    if account.owner_id is not None:
+        return str(account.owner)
+    return account.name
+
+
+def _check_not_frozen(user: Any) -> None:
+    if wallet_profile(user).is_frozen:
+        raise WalletFrozen()
+
+
+def payment_preview(*, payer: Any, payee: Account, amount_minor: int, currency: str) -> Preview:
+    """What ``payment_create`` would do, without doing it."""
+    check_amount(amount_minor)
+    check_currency(currency)
+    account = wallet_account(payer, currency)
+    balance = ledger.account_balance(account)
+    problems: list[str] = []
+    if limits.verification_level(payer) < 1:
+        problems.append("verification_required")
+    if wallet_profile(payer).is_frozen:
+        problems.append("wallet_frozen")
+    if balance.available_minor < amount_minor:
+        problems.append("insufficient_funds")
+    amount_cny = cny_equivalent(amount_minor, currency)
+    profile = wallet_profile(payer)
+    if amount_cny > profile.single_limit_minor:
+        problems.append("single_limit_exceeded")
+    left = limits.remaining(payer)
+    if left["day"] is not None and amount_cny > left["day"]:
+        problems.append("daily_limit_exceeded")
+    if left["level"] is not None and amount_cny > left["level"]:
+        problems.append("verification_limit_reached")
+    needs_pin = True
+    if "wallet_frozen" not in problems:
+        needs_pin = pin_decision(user=payer, amount_cny_minor=amount_cny).needs_pin
+    return Preview(
+        amount_minor=amount_minor,
+        currency=currency,
+        fee_minor=0,
+        total_minor=amount_minor,
+        available_minor=balance.available_minor,
+        balance_after_minor=balance.available_minor - amount_minor,
+        needs_pin=needs_pin,
+        problems=problems,
+    )
+
+
+def payment_create(
+    *,
+    payer: Any,
+    payee: Account,
+    amount_minor: int,
+    currency: str = "CNY",
+    description: str,
+    pin: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    idempotency: Idempotency | None = None,
+) -> PaymentResult:
+    """Pay ``payee`` from the payer's wallet in ``currency``."""
+    replay_if_recorded(idempotency)
+    check_amount(amount_minor)
+    check_currency(currency)
+    if payee.currency != currency:
+        raise ValidationFailed(fields={"currency": ["The payee does not take this currency."]})
+    limits.check_can_pay(payer)
+    amount_cny = cny_equivalent(amount_minor, currency)
+    decision = authorise_payer(user=payer, amount_cny_minor=amount_cny, pin=pin)
+
+    def work() -> PaymentResult:
+        account = wallet_account(payer, currency)
+        if account.pk == payee.pk:
+            raise SelfTransfer()
+        _check_not_frozen(payer)
+        posted = ledger.post(
+            kind=JournalTransaction.Kind.PAYMENT,
+            legs=[ledger.Leg(account, -amount_minor), ledger.Leg(payee, amount_minor)],
+            description=description,
+            metadata=metadata,
+            created_by_id=payer.pk,
+        )
+        limits.consume(user=payer, amount_cny_minor=amount_cny, without_pin=decision.without_pin)
+        payment = Payment.objects.create(
+            payer=account,
+            payee=payee,
+            amount_minor=amount_minor,
+            currency=currency,
+            description=description[:200],
+            transaction=posted.transaction,
+        )
+        touch_activity(payer)
+        _announce_payment(payment, payer, payee)
+        return PaymentResult(payment, posted.balances[account.pk])
+
+    return execute(idempotency, work)
+
+
+def _announce_payment(payment: Payment, payer: Any, payee: Account) -> None:
+    amount = Money(payment.amount_minor, payment.currency)
+    data = {"payment_id": payment.pk, "transaction_id": payment.transaction_id}
+    url = f"/wallet/transactions/{payment.transaction_id}/"
+    money_notice(
+        payer,
+        kind="payment_sent",
+        template=gettext_noop("You paid %(amount)s to %(party)s"),
+        amount=amount,
+        party=_party_name(payee),
+        url=url,
+        data=data,
+    )
+    if payee.owner_id is not None:
+        money_notice(
+            payee.owner,
+            kind="payment_received",
+            template=gettext_noop("You received %(amount)s from %(party)s"),
+            amount=amount,
+            party=str(payer),
+            url=url,
+            data=data,
+        )
+
+
+def hold_create(
+    *,
+    payer: Any,
+    payee: Account,
+    amount_minor: int,
+    currency: str = "CNY",
+    description: str,
+    pin: str | None = None,
+    lifetime: timedelta = DEFAULT_HOLD_LIFETIME,
+    idempotency: Idempotency | None = None,
+) -> HoldResult:
+    """Set money aside for ``payee``; it counts against the payer's limits now."""
+    replay_if_recorded(idempotency)
+    check_amount(amount_minor)
+    check_currency(currency)
+    limits.check_can_pay(payer)
+    amount_cny = cny_equivalent(amount_minor, currency)
+    decision = authorise_payer(user=payer, amount_cny_minor=amount_cny, pin=pin)
+
+    def work() -> HoldResult:
+        account = wallet_account(payer, currency)
+        if account.pk == payee.pk:
+            raise SelfTransfer()
+        _check_not_frozen(payer)
+        balance = ledger.change_account(account, held_delta_minor=amount_minor)
+        limits.consume(user=payer, amount_cny_minor=amount_cny, without_pin=decision.without_pin)
+        hold = Hold.objects.create(
+            account=account,
+            payee=payee,
+            amount_minor=amount_minor,
+            description=description[:200],
+            expires_at=timezone.now() + lifetime,
+        )
+        touch_activity(payer)
+        return HoldResult(hold, balance)
+
+    return execute(idempotency, work)
+
+
+def hold_capture(
+    *,
+    hold: Hold,
+    amount_minor: int | None = None,
+    final: bool = True,
+    idempotency: Idempotency | None = None,
+) -> PaymentResult:
+    """Take ``amount_minor`` (default: all that remains) of an active hold to its payee.
+
+    ``final`` releases whatever remains; otherwise the hold stays open for more captures.
+    """
+    replay_if_recorded(idempotency)
+    if amount_minor is not None:
+        check_amount(amount_minor)
+
+    def work() -> PaymentResult:
+        locked = Hold.objects.select_for_update().select_related("account", "payee").get(pk=hold.pk)
+        if locked.status != Hold.Status.ACTIVE or locked.expires_at <= timezone.now():
+            raise HoldNotActive()
+        take = locked.remaining_minor if amount_minor is None else amount_minor
+        if take > locked.remaining_minor:
+            raise CaptureExceedsHold()
+        release = locked.remaining_minor if final else take
+        posted = ledger.post(
+            kind=JournalTransaction.Kind.CAPTURE,
+            legs=[ledger.Leg(locked.account, -take), ledger.Leg(locked.payee, take)],
+            description=locked.description,
+            metadata={"hold_id": locked.pk},
+            held_changes={locked.account.pk: -release},
+        )
+        payer = locked.account.owner
+        unused = release - take
+        if unused:
+            limits.release(
+                user=payer,
+                amount_cny_minor=cny_equivalent(unused, locked.account.currency),
+                counted_at=locked.created_at,
+            )
+        locked.captured_minor += take
+        if final or locked.captured_minor == locked.amount_minor:
+            locked.status = Hold.Status.CAPTURED
+            locked.closed_at = timezone.now()
+        locked.save(update_fields=["captured_minor", "status", "closed_at"])
+        payment = Payment.objects.create(
+            payer=locked.account,
+            payee=locked.payee,
+            amount_minor=take,
+            currency=locked.account.currency,
+            description=locked.description,
+            transaction=posted.transaction,
+            hold=locked,
+        )
+        _announce_payment(payment, payer, locked.payee)
+        return PaymentResult(payment, posted.balances[locked.account.pk])
+
+    return execute(idempotency, work)
+
+
+def _release_hold(hold_id: int, status: str, *, only_if_due: bool) -> Hold | None:
+    locked = Hold.objects.select_for_update().select_related("account").get(pk=hold_id)
+    if locked.status != Hold.Status.ACTIVE:
+        if only_if_due:
+            return None
+        raise HoldNotActive()
+    if only_if_due and locked.expires_at > timezone.now():
+        return None
+    remaining = locked.remaining_minor
+    ledger.change_account(locked.account, held_delta_minor=-remaining)
+    limits.release(
+        user=locked.account.owner,
+        amount_cny_minor=cny_equivalent(remaining, locked.account.currency),
+        counted_at=locked.created_at,
+    )
+    locked.status = status
+    locked.closed_at = timezone.now()
+    locked.save(update_fields=["status", "closed_at"])
+    return locked
+
+
+def hold_void(*, hold: Hold, idempotency: Idempotency | None = None) -> Hold:
+    """Release an active hold; a voided hold can never be captured."""
+    replay_if_recorded(idempotency)
+    result = execute(
+        idempotency, lambda: _release_hold(hold.pk, Hold.Status.VOIDED, only_if_due=False)
+    )
+    assert result is not None
+    return result
+
+
+def holds_expire_due(*, now: Any = None, batch: int = 500) -> int:
+    """Expire active holds past their time, each in its own transaction (task-safe)."""
+    now = now or timezone.now()
+    due = list(
+        Hold.objects.filter(status=Hold.Status.ACTIVE, expires_at__lte=now)
+        .order_by("expires_at")
+        .values_list("pk", flat=True)[:batch]
+    )
+    expired = 0
+    for hold_id in due:
+        with transaction.atomic(durable=True):
+            if _release_hold(hold_id, Hold.Status.EXPIRED, only_if_due=True) is not None:
+                expired += 1
+    return expired
+
+
+def payment_refund(
+    *,
+    payment: Payment,
+    amount_minor: int | None = None,
+    reason: str = "",
+    actor_id: int | None = None,
+    idempotency: Idempotency | None = None,
+) -> RefundResult:
+    """Return ``amount_minor`` (default: all that remains) of a payment to its payer.
+
+    Several partial refunds are fine; together they never exceed the payment.
+    """
+    replay_if_recorded(idempotency)
+    if amount_minor is not None:
+        check_amount(amount_minor)
+    return execute(
+        idempotency,
+        lambda: _refund(payment.pk, amount_minor, reason, actor_id, cancel=False),
+    )
+
+
+def payment_cancel(
+    *,
+    payment: Payment,
+    reason: str = "",
+    actor_id: int | None = None,
+    idempotency: Idempotency | None = None,
+) -> RefundResult:
+    """Undo a payment in full; only while nothing of it has been refunded."""
+    replay_if_recorded(idempotency)
+    return execute(idempotency, lambda: _refund(payment.pk, None, reason, actor_id, cancel=True))
+
+
+def _refund(
+    payment_id: int, amount_minor: int | None, reason: str, actor_id: int | None, *, cancel: bool
+) -> RefundResult:
+    locked = Payment.objects.select_for_update().select_related("payer", "payee").get(pk=payment_id)
+    if cancel and locked.refunded_minor:
+        raise PaymentNotCancellable()
+    amount = locked.refundable_minor if amount_minor is None else amount_minor
+    if amount <= 0 or amount > locked.refundable_minor:
+        raise RefundExceedsPayment()
+    kind = JournalTransaction.Kind.CANCELLATION if cancel else JournalTransaction.Kind.REFUND
+    posted = ledger.post(
+        kind=kind,
+        legs=[ledger.Leg(locked.payee, -amount), ledger.Leg(locked.payer, amount)],
+        description=reason or locked.description,
+        metadata={"payment_id": locked.pk, "reason": reason},
+        parent=locked.transaction,
+        created_by_id=actor_id,
+    )
+    locked.refunded_minor += amount
+    if cancel:
+        locked.status = Payment.Status.CANCELLED
+    elif locked.refunded_minor == locked.amount_minor:
+        locked.status = Payment.Status.REFUNDED
+    else:
+        locked.status = Payment.Status.PARTIALLY_REFUNDED
+    locked.save(update_fields=["refunded_minor", "status"])
+    if locked.payer.owner_id is not None:
+        money_notice(
+            locked.payer.owner,
+            kind="refund_received",
+            template=gettext_noop("%(party)s refunded %(amount)s to you"),
+            amount=Money(amount, locked.currency),
+            party=_party_name(locked.payee),
+            url=f"/wallet/transactions/{posted.transaction.pk}/",
+            data={"payment_id": locked.pk, "transaction_id": posted.transaction.pk},
+        )
+    return RefundResult(locked, posted.transaction, amount)
+
+
+def find_recipient(phone: str) -> Any:
+    """A user by mobile number, as typed (the user model normalises it)."""
+    user_model = get_user_model()
+    try:
+        return user_model.objects.get_by_natural_key(phone)
+    except user_model.DoesNotExist:
+        raise RecipientNotFound() from None
+
+
+def masked_real_name(user: Any) -> str:
+    """Enough of the verified name to confirm the right person: ``**芳`` or ``L** Lei``."""
+    name = getattr(user, "real_name", "") or ""
+    if not name:
+        return ""
+    if " " in name:
+        first, _sep, last = name.rpartition(" ")
+        return f"{first[0]}{'*' * (len(first) - 1)} {last}"
+    return "*" * (len(name) - 1) + name[-1]
+
+
+def transfer_create(
+    *,
+    sender: Any,
+    recipient: Any,
+    amount_minor: int,
+    currency: str = "CNY",
+    note: str = "",
+    pin: str | None = None,
+    idempotency: Idempotency | None = None,
+) -> TransferResult:
+    """Send money from one neighbour's wallet to another's."""
+    replay_if_recorded(idempotency)
+    check_amount(amount_minor)
+    check_currency(currency)
+    if recipient.pk == sender.pk:
+        raise SelfTransfer()
+    limits.check_can_pay(sender)
+    amount_cny = cny_equivalent(amount_minor, currency)
+    decision = authorise_payer(user=sender, amount_cny_minor=amount_cny, pin=pin)
+
+    def work() -> TransferResult:
+        source = wallet_account(sender, currency)
+        target = wallet_account(recipient, currency)
+        _check_not_frozen(sender)
+        posted = ledger.post(
+            kind=JournalTransaction.Kind.TRANSFER,
+            legs=[ledger.Leg(source, -amount_minor), ledger.Leg(target, amount_minor)],
+            description=note or f"Transfer to {recipient}",
+            metadata={"note": note, "recipient_id": recipient.pk},
+            created_by_id=sender.pk,
+        )
+        limits.consume(user=sender, amount_cny_minor=amount_cny, without_pin=decision.without_pin)
+        touch_activity(sender)
+        money = Money(amount_minor, currency)
+        url = f"/wallet/transactions/{posted.transaction.pk}/"
+        data = {"transaction_id": posted.transaction.pk}
+        money_notice(
+            sender,
+            kind="transfer_sent",
+            template=gettext_noop("You sent %(amount)s to %(party)s"),
+            amount=money,
+            party=str(recipient),
+            url=url,
+            data=data,
+        )
+        money_notice(
+            recipient,
+            kind="transfer_received",
+            template=gettext_noop("%(party)s sent you %(amount)s"),
+            amount=money,
+            party=str(sender),
+            url=url,
+            data=data,
+        )
+        return TransferResult(
+            posted.transaction, recipient, amount_minor, currency, posted.balances[source.pk]
+        )
+
+    return execute(idempotency, work)
+
+
+def payment_for(user: Any, payment_id: int) -> Payment:
+    """A payment the user made or received into their own wallet, else 404."""
+    payment = (
+        Payment.objects.select_related("payer", "payee", "transaction")
+        .filter(pk=payment_id, payer__owner_id=user.pk)
+        .first()
+    )
+    if payment is None:
+        raise NotFound()
+    return payment
