@@ -31,6 +31,8 @@ def _items(user: User | None) -> list[NavItem]:
         User.Role.OPERATOR: _("Console"),
     }[User.Role(user.role)]
     items = [NavItem(home_label, reverse("home"), "home", "home")]
+    if user.role == User.Role.RESIDENT:
+        items.append(NavItem(_("Wallet"), reverse("wallet-home"), "wallet", "wallet-home"))
     if user.role == User.Role.OPERATOR:
         items.append(NavItem(_("Admin"), reverse("admin:index"), "admin", "admin:index"))
         items.append(NavItem(_("API"), reverse("api-docs"), "api", "api-docs"))

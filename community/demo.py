@@ -1,10 +1,15 @@
 """Demo people and the demo estate (see ``seed_demo``)."""
 
+from decimal import Decimal
+
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 
 from community.models import Neighbourhood, User
 from core.demo import DEMO_PASSWORD, DemoLog
+from wallet.models import BankCard, FxRate, JournalTransaction, SandboxCard, TopUp
+from wallet.services import bank, fx, payments
+from wallet.services.profile import pin_set, wallet_profile
 
 # Published on purpose: it lets anyone running the demo log in as the operator.
 DEMO_OPERATOR_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -19,6 +24,14 @@ DEMO_PEOPLE = [
     ("+8613700000002", "小陈 (收银)", User.Role.MERCHANT_STAFF, "zh-hans", ""),
     ("+8613700000003", "刘师傅", User.Role.MERCHANT_STAFF, "zh-hans", ""),
 ]
+
+# Verified residents: real name, verification level, and the card they bind.
+DEMO_VERIFIED = {
+    "+8613800000001": ("王芳", 2, "6222020200000000006"),
+    "+8613800000002": ("Li Lei", 1, "6228480000000000000"),
+    "+8613700000001": ("张伟", 2, "6217000000000000004"),
+}
+DEMO_PIN = "135790"
 
 DEMO_ESTATE = {
     "slug": "sunshine-garden",
@@ -63,3 +76,41 @@ def seed(log: DemoLog) -> None:
         slug=DEMO_ESTATE["slug"],
         defaults={k: v for k, v in DEMO_ESTATE.items() if k != "slug"},
     )
+    _seed_wallets(log)
+
+
+def _seed_wallets(log: DemoLog) -> None:
+    """Verified residents with a PIN, a bound card, a top-up and one transfer (once)."""
+    operator = User.objects.get(phone="+8613900000001")
+    if not FxRate.objects.exists():
+        fx.rate_set(
+            operator=operator, base="CNY", quote="HKD", mid_rate=Decimal("1.0850"), spread_bps=30
+        )
+        fx.rate_set(
+            operator=operator, base="CNY", quote="USD", mid_rate=Decimal("0.1380"), spread_bps=30
+        )
+    for phone, (real_name, level, number) in DEMO_VERIFIED.items():
+        user = User.objects.get(phone=phone)
+        User.objects.filter(pk=user.pk).update(real_name=real_name, verification_level=level)
+        user.refresh_from_db()
+        if not wallet_profile(user).has_pin:
+            pin_set(user=user, new_pin=DEMO_PIN)
+        card = BankCard.objects.filter(owner=user, removed_at__isnull=True).first()
+        if card is None:
+            bank_card = SandboxCard.objects.get(number=number)
+            card = bank.card_bind(
+                user=user,
+                number=number,
+                holder_name=real_name,
+                expiry_month=bank_card.expiry_month,
+                expiry_year=bank_card.expiry_year,
+            )
+        if not TopUp.objects.filter(user_id=user.pk).exists():
+            bank.topup_create(user=user, card=card, amount_minor=200_000)
+    wang = User.objects.get(phone="+8613800000001")
+    li = User.objects.get(phone="+8613800000002")
+    if not JournalTransaction.objects.filter(kind=JournalTransaction.Kind.TRANSFER).exists():
+        payments.transfer_create(
+            sender=wang, recipient=li, amount_minor=5_000, note="快递费", pin=DEMO_PIN
+        )
+    log.note(f"Payment PIN of the verified demo residents: {DEMO_PIN}")

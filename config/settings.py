@@ -288,6 +288,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {"CurrencyEnum": "wallet.api.base.CURRENCY_CHOICES"},
 }
 
 # --- Security ------------------------------------------------------------------------------
@@ -325,3 +326,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # --- Wallet ---------------------------------------------------------------------------------
 # The bank behind top-ups and withdrawals; the sandbox until a real bank's gateway is added.
 WALLET_GATEWAY = os.environ.get("WALLET_GATEWAY", "wallet.gateways.sandbox.SandboxBank")
+# Shared with the bank to sign its callbacks. Required in production.
+WALLET_BANK_WEBHOOK_SECRET = os.environ.get(
+    "WALLET_BANK_WEBHOOK_SECRET", "" if PRODUCTION else "sandbox-bank-webhook-secret"
+)
+if PRODUCTION and not WALLET_BANK_WEBHOOK_SECRET:
+    raise RuntimeError("WALLET_BANK_WEBHOOK_SECRET must be set in production")

@@ -9,6 +9,7 @@ from core import views as core_views
 api_v1 = [
     path("", include("core.api_urls")),
     path("", include("community.api_urls")),
+    path("", include("wallet.api_urls")),
 ]
 
 # The admin logs in through allauth, so rate limits and two-factor apply there too.
@@ -17,6 +18,7 @@ admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-a
 urlpatterns = [
     path("", include("community.urls")),
     path("", include("core.urls")),
+    path("", include("wallet.urls")),
     path("", include("merchants.urls")),
     path("", include("property_mgmt.urls")),
     path("healthz", core_views.healthz, name="healthz"),

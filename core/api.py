@@ -3,6 +3,7 @@ from typing import Any, cast
 from django.utils import translation
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -11,6 +12,14 @@ from rest_framework.views import APIView
 from core import notifications
 from core.errors import NotFound
 from core.models import Notification
+
+
+def authenticated_user(request: Request) -> Any:
+    """The caller of a view that requires authentication (``IsAuthenticated`` ran first)."""
+    user = request.user
+    if not user or not user.is_authenticated:
+        raise NotAuthenticated()
+    return user
 
 
 class LinliAPIView(APIView):

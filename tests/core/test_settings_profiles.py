@@ -51,6 +51,7 @@ def production_env() -> dict[str, str]:
         "DJANGO_CSRF_TRUSTED_ORIGINS": "https://linli.example.com",
         "DATABASE_URL": "postgres://linli:linli@127.0.0.1:5432/linli",
         "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "WALLET_BANK_WEBHOOK_SECRET": secrets.token_urlsafe(32),
     }
 
 

@@ -2,7 +2,6 @@ from importlib import import_module
 
 from django.apps import apps
 from django.core.management.base import BaseCommand
-from django.db import transaction
 
 from core.demo import DEMO_PASSWORD, DemoLog
 
@@ -16,17 +15,18 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         log = DemoLog()
         # Apps are installed lowest layer first, so each app's demo can find the
-        # records of the layers beneath it by their natural keys.
-        with transaction.atomic():
-            for config in apps.get_app_configs():
-                try:
-                    module = import_module(f"{config.name}.demo")
-                except ModuleNotFoundError as exc:
-                    if exc.name != f"{config.name}.demo":
-                        raise
-                    continue
-                if hasattr(module, "seed"):
-                    module.seed(log)
+        # records of the layers beneath it by their natural keys. No transaction around
+        # it all: demo money moves through the wallet's own durable transactions, and
+        # every step checks what exists, so a second run converges instead of repeating.
+        for config in apps.get_app_configs():
+            try:
+                module = import_module(f"{config.name}.demo")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{config.name}.demo":
+                    raise
+                continue
+            if hasattr(module, "seed"):
+                module.seed(log)
 
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Log in with:"))
         width = max((len(entry.login) for entry in log.logins), default=10)
