@@ -124,8 +124,9 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
-            # A file, not memory, so that a server process started by a test sees it.
-            "TEST": {"NAME": str(BASE_DIR / "test-db.sqlite3")},
+            # A file, not memory, so that a server process started by a test sees it; one
+            # per test run, so that runs side by side do not share it.
+            "TEST": {"NAME": str(BASE_DIR / f"test-db-{os.getpid()}.sqlite3")},
         }
     }
 # Money-moving services open their own durable transactions; a request-wide one would

@@ -100,7 +100,7 @@ def history(user: Any, filters: HistoryFilter | None = None) -> QuerySet[Posting
     return (
         postings.select_related("transaction", "account")
         .prefetch_related(Prefetch("transaction__postings", queryset=legs, to_attr="legs"))
-        .order_by("-transaction__created_at", "-pk")
+        .order_by("-pk")
     )
 
 

@@ -64,7 +64,7 @@ class HistoryPagination(CursorPagination):
     page_size = 20
     max_page_size = 100
     page_size_query_param = "page_size"
-    ordering = ("-transaction__created_at", "-pk")
+    ordering = ("-pk",)
 
 
 class BalancesApi(WalletApiView):

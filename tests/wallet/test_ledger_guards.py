@@ -1,0 +1,127 @@
+"""The ledger's guards hold even against code that bypasses the services."""
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import IntegrityError, InternalError, transaction
+from django.db.utils import DatabaseError
+
+from tests.wallet.conftest import fund, make_resident, shop_account
+from wallet.models import Account, JournalTransaction, Posting
+from wallet.services import ledger
+from wallet.services.accounts import wallet_account
+from wallet.services.audit import ledger_check
+
+
+@pytest.mark.django_db
+def test_unbalanced_legs_are_refused_in_code():
+    user = make_resident()
+    with pytest.raises(ledger.UnbalancedTransaction), transaction.atomic():
+        ledger.post(
+            kind="correction",
+            legs=[ledger.Leg(wallet_account(user), 100), ledger.Leg(shop_account(), -99)],
+            description="off by one",
+        )
+    with pytest.raises(ledger.UnbalancedTransaction), transaction.atomic():
+        ledger.post(
+            kind="correction",
+            legs=[
+                ledger.Leg(wallet_account(user, "CNY"), 100),
+                ledger.Leg(wallet_account(user, "HKD"), -100),
+            ],
+            description="two currencies",
+        )
+
+
+@pytest.mark.django_db
+def test_posting_outside_a_transaction_is_a_programming_error(django_db_blocker):
+    user = make_resident()
+    from django.db import connection
+
+    # Inside the test's own atomic block we are "in a transaction"; fake its absence.
+    original = connection.in_atomic_block
+    connection.in_atomic_block = False
+    try:
+        with pytest.raises(RuntimeError):
+            ledger.post(kind="topup", legs=[ledger.Leg(wallet_account(user), 1)], description="x")
+    finally:
+        connection.in_atomic_block = original
+
+
+@pytest.mark.django_db
+def test_customer_wallet_cannot_go_negative_even_by_sql():
+    user = make_resident()
+    account = wallet_account(user)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Account.objects.filter(pk=account.pk).update(balance_minor=-1)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_database_refuses_an_unbalanced_transaction_at_commit():
+    user = make_resident()
+    account = wallet_account(user)
+    with pytest.raises(DatabaseError, match="does not balance"), transaction.atomic():
+        journal = JournalTransaction.objects.create(kind="correction", description="bypass")
+        Posting.objects.create(
+            transaction=journal, account=account, amount_minor=500, currency="CNY"
+        )
+    assert not JournalTransaction.objects.filter(description="bypass").exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_postings_and_transactions_are_append_only():
+    user = make_resident()
+    fund(user, 1_000)
+    posting = Posting.objects.first()
+    with pytest.raises((InternalError, DatabaseError), match="append-only"), transaction.atomic():
+        Posting.objects.filter(pk=posting.pk).update(amount_minor=2_000)
+    with pytest.raises((InternalError, DatabaseError), match="append-only"), transaction.atomic():
+        Posting.objects.filter(pk=posting.pk).delete()
+    with pytest.raises((InternalError, DatabaseError), match="append-only"), transaction.atomic():
+        JournalTransaction.objects.filter(pk=posting.transaction_id).update(description="changed")
+    assert ledger_check() == []
+
+
+@pytest.mark.django_db
+def test_ledger_check_finds_a_tampered_balance_and_the_command_exits_1(capsys):
+    user = make_resident()
+    fund(user, 1_000)
+    account = wallet_account(user)
+    Account.objects.filter(pk=account.pk).update(balance_minor=5_000)
+    problems = ledger_check()
+    assert any(p.check == "balance" for p in problems)
+    try:
+        with pytest.raises(CommandError) as failure:
+            call_command("ledger_check")
+        assert failure.value.returncode == 1
+        assert "caches 5000" in capsys.readouterr().err
+    finally:
+        Account.objects.filter(pk=account.pk).update(balance_minor=1_000)
+    call_command("ledger_check")
+
+
+@pytest.mark.django_db
+def test_ledger_check_finds_inconsistent_holds():
+    user = make_resident()
+    fund(user, 1_000)
+    account = wallet_account(user)
+    Account.objects.filter(pk=account.pk).update(held_minor=300)
+    assert any(p.check == "holds" for p in ledger_check())
+    Account.objects.filter(pk=account.pk).update(held_minor=0)
+
+
+@pytest.mark.django_db
+def test_daily_ledger_check_task_tells_operators(settings):
+    from core.models import Notification
+    from tests.factories import UserFactory
+    from wallet.tasks import daily_ledger_check
+
+    operator = UserFactory(is_staff=True)
+    assert daily_ledger_check.delay().get() == 0
+    user = make_resident()
+    fund(user, 1_000)
+    Account.objects.filter(pk=wallet_account(user).pk).update(balance_minor=7)
+    assert daily_ledger_check.delay().get() >= 1
+    assert Notification.objects.filter(user=operator, kind="ledger_check_failed").exists()
+    Account.objects.filter(pk=wallet_account(user).pk).update(balance_minor=1_000)
