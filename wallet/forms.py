@@ -68,6 +68,7 @@ class TopUpForm(IdempotentForm):
     def __init__(self, *args: Any, cards: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["card"].queryset = cards if cards is not None else BankCard.objects.none()  # type: ignore[attr-defined]
+        self.fields["card"].empty_label = None  # type: ignore[attr-defined]
 
 
 class WithdrawForm(TopUpForm):

@@ -57,7 +57,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def topup(request: HttpRequest) -> HttpResponse:
     cards = selectors.cards(request.user).filter(status=BankCard.Status.VALID)
-    form = forms.TopUpForm(request.POST or None, cards=cards)
+    form = forms.TopUpForm(request.POST or None, cards=cards, initial={"card": cards.first()})
     if request.method == "POST" and form.is_valid():
         try:
             result = bank.topup_create(
@@ -95,7 +95,7 @@ def topup(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def withdraw(request: HttpRequest) -> HttpResponse:
     cards = selectors.cards(request.user).filter(status=BankCard.Status.VALID)
-    form = forms.WithdrawForm(request.POST or None, cards=cards)
+    form = forms.WithdrawForm(request.POST or None, cards=cards, initial={"card": cards.first()})
     if request.method == "POST" and form.is_valid():
         try:
             bank.withdrawal_create(
