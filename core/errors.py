@@ -55,7 +55,9 @@ class ValidationFailed(ApplicationError):
     default_message = _("Some of the values are not valid.")
 
 
-class NotFound(ApplicationError):
+class NotFound(ApplicationError, Http404):
+    """Missing, or not the caller's: pages answer 404 for it as the API does."""
+
     code = "not_found"
     default_message = _("Not found.")
     status_code = status.HTTP_404_NOT_FOUND

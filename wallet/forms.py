@@ -153,3 +153,38 @@ class LimitsForm(forms.Form):
 class UnfreezeForm(forms.Form):
     password = forms.CharField(label=_("Password"), widget=forms.PasswordInput)
     pin = PinField()
+
+
+class QuoteForm(forms.Form):
+    sell_currency = forms.ChoiceField(label=_("From"), choices=CURRENCIES)
+    buy_currency = forms.ChoiceField(label=_("To"), choices=CURRENCIES, initial="HKD")
+    amount = AmountField(label=_("Amount to exchange"))
+
+
+class ConvertForm(IdempotentForm):
+    quote_id = forms.IntegerField(widget=forms.HiddenInput)
+    pin = PinField(required=False)
+
+
+class RefundForm(IdempotentForm):
+    amount = AmountField(label=_("Amount to refund"), required=False)
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+
+class CaptureForm(IdempotentForm):
+    amount = AmountField(label=_("Amount to take"), required=False)
+
+
+class FxRateForm(forms.Form):
+    base = forms.ChoiceField(label=_("Base"), choices=CURRENCIES)
+    quote = forms.ChoiceField(label=_("Quote"), choices=CURRENCIES, initial="HKD")
+    mid_rate = forms.DecimalField(label=_("Mid rate"), max_digits=18, decimal_places=8, min_value=0)
+    spread_bps = forms.IntegerField(label=_("Spread (1/100 %)"), min_value=0, max_value=4_999)
+
+
+class CorrectionForm(forms.Form):
+    debit_account = forms.IntegerField(label=_("Take from account no."))
+    credit_account = forms.IntegerField(label=_("Give to account no."))
+    amount = AmountField()
+    corrects = forms.IntegerField(label=_("Corrects transaction no."), required=False)
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from wallet import views
+from wallet import views, views_more
 
 urlpatterns = [
     path("wallet/", views.home, name="wallet-home"),
@@ -17,5 +17,15 @@ urlpatterns = [
         name="wallet-transaction",
     ),
     path("wallet/settings/", views.settings_page, name="wallet-settings"),
+    path("wallet/exchange/", views_more.exchange, name="wallet-exchange"),
+    path("wallet/holds/", views_more.holds, name="wallet-holds"),
+    path("wallet/holds/<int:hold_id>/", views_more.hold_action, name="wallet-hold-action"),
+    path("wallet/payments/<int:payment_id>/refund/", views_more.refund, name="wallet-refund"),
+    path("wallet/operator/", views_more.operator_console, name="wallet-operator"),
+    path(
+        "wallet/operator/corrections/<int:proposal_id>/",
+        views_more.correction_decide,
+        name="wallet-correction-decide",
+    ),
     path("receipts/verify/", views.receipt_verify, name="receipt-verify"),
 ]

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.errors import ApplicationError
 from core.money import Money
 from wallet import forms, paylinks, receipts, renderers, selectors
-from wallet.models import BankCard
+from wallet.models import BankCard, Payment
 from wallet.services import bank, payments, profile
 from wallet.services.idempotency import Idempotency, Replayed, request_fingerprint
 
@@ -59,35 +60,33 @@ def topup(request: HttpRequest) -> HttpResponse:
     cards = selectors.cards(request.user).filter(status=BankCard.Status.VALID)
     form = forms.TopUpForm(request.POST or None, cards=cards, initial={"card": cards.first()})
     if request.method == "POST" and form.is_valid():
+        status = ""
         try:
             result = bank.topup_create(
                 user=request.user,
                 card=form.cleaned_data["card"],
                 amount_minor=form.cleaned_data["amount"],
                 idempotency=_idempotency(
-                    request,
-                    form,
-                    renderers.topup_result,
-                    resource=lambda r: f"topup:{r.topup.pk}",
+                    request, form, renderers.topup_result, resource=lambda r: f"topup:{r.topup.pk}"
                 ),
             )
             status = result.topup.status
         except Replayed as replay:
-            status = replay.body["topup"]["status"]
+            status = replay.body.get("topup", {}).get("status", "")
         except ApplicationError as error:
             _show_error(form, error)
-        else:
-            if status == "succeeded":
-                messages.success(request, _("Money added to your wallet."))
-            elif status == "pending":
-                messages.info(
-                    request,
-                    _("The bank is still processing the top-up. We will tell you when it is done."),
-                )
-            else:
-                messages.error(request, _("The bank declined this card. Choose another card."))
-                return redirect("wallet-topup")
+        if status == "succeeded":
+            messages.success(request, _("Money added to your wallet."))
             return redirect("wallet-home")
+        if status == "pending":
+            messages.info(
+                request,
+                _("The bank is still processing the top-up. We will tell you when it is done."),
+            )
+            return redirect("wallet-home")
+        if status == "declined":
+            messages.error(request, _("The bank declined this card. Choose another card."))
+            return redirect("wallet-topup")
     return render(request, "wallet/topup.html", {"form": form, "has_cards": cards.exists()})
 
 
@@ -143,10 +142,13 @@ def pay(request: HttpRequest, token: str) -> HttpResponse:
                 )
                 transaction_id = result.payment.transaction_id
             except Replayed as replay:
+                # A second submit of the same form: show how the first one ended.
                 if "payment" not in replay.body:
                     messages.error(request, replay.body["error"]["message"])
                     return redirect(request.path)
-                transaction_id = replay.body["payment"]["transaction_id"]
+                return redirect(
+                    "wallet-transaction", transaction_id=replay.body["payment"]["transaction_id"]
+                )
             except ApplicationError as error:
                 _show_error(form, error)
             else:
@@ -197,7 +199,9 @@ def transfer(request: HttpRequest) -> HttpResponse:
                 if "transfer" not in replay.body:
                     messages.error(request, replay.body["error"]["message"])
                     return redirect("wallet-transfer")
-                transaction_id = replay.body["transfer"]["transaction_id"]
+                return redirect(
+                    "wallet-transaction", transaction_id=replay.body["transfer"]["transaction_id"]
+                )
             except ApplicationError as error:
                 _show_error(confirm, error)
             else:
@@ -327,7 +331,14 @@ def transaction_detail(request: HttpRequest, transaction_id: int) -> HttpRespons
     journal = selectors.transaction_for(request.user, transaction_id)
     posting = selectors.my_posting(request.user, journal)
     receipt = receipts.receipt_for(journal, posting)
-    return render(request, "wallet/receipt.html", {"receipt": receipt, "journal": journal})
+    refundable = Payment.objects.filter(
+        transaction=journal, payee__owner_id=request.user.pk, refunded_minor__lt=F("amount_minor")
+    ).first()
+    return render(
+        request,
+        "wallet/receipt.html",
+        {"receipt": receipt, "journal": journal, "refundable_payment": refundable},
+    )
 
 
 def receipt_verify(request: HttpRequest) -> HttpResponse:
