@@ -230,7 +230,7 @@ def topup_create(
 def topup_settle(*, topup_id: int, outcome: Outcome) -> TopUpResult:
     """Apply the bank's word on a top-up. Safe to call any number of times."""
     with transaction.atomic(durable=True):
-        topup = TopUp.objects.select_for_update().select_related("account", "card").get(pk=topup_id)
+        topup = TopUp.objects.select_for_update(of=("self",), no_key=True).select_related("account", "card").get(pk=topup_id)
         if topup.status == TopUp.Status.PENDING:
             if outcome.status == "succeeded":
                 ledger.post(
@@ -368,7 +368,7 @@ def withdrawal_settle(*, withdrawal_id: int, outcome: Outcome) -> WithdrawalResu
     """Apply the bank's word on a payout; a refusal returns the money, once."""
     with transaction.atomic(durable=True):
         withdrawal = (
-            Withdrawal.objects.select_for_update()
+            Withdrawal.objects.select_for_update(of=("self",), no_key=True)
             .select_related("account", "card", "transaction")
             .get(pk=withdrawal_id)
         )

@@ -110,7 +110,7 @@ def conversion_execute(
     )
 
     def work() -> ConversionResult:
-        locked = FxQuote.objects.select_for_update().get(pk=quote.pk)
+        locked = FxQuote.objects.select_for_update(no_key=True).get(pk=quote.pk)
         if locked.used_at is not None or locked.expires_at <= timezone.now():
             raise QuoteExpired()
         sell_wallet = wallet_account(user, locked.sell_currency)

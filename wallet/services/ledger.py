@@ -2,7 +2,9 @@
 
 Lock order, the same everywhere so that no two transactions wait on each other in a cycle:
 
-1. the business entity of the operation (a hold, a payment, a top-up, a quote), by its caller;
+1. the business entity of the operation (a hold, a payment, a top-up, a quote), by its caller,
+   and that row only (``of=("self",)``): a join in the locking query would lock account rows
+   out of order;
 2. account rows, in primary-key order;
 3. shard rows of hot accounts, in (account, slot) order.
 
@@ -109,7 +111,10 @@ def change_account(
 
 
 def _lock_hot_account(account: Account) -> None:
-    Account.objects.select_for_update().filter(pk=account.pk).values_list("pk").first()
+    # NO KEY UPDATE: concurrent credits insert postings that reference this row, and their
+    # foreign-key checks take KEY SHARE locks, which a plain FOR UPDATE would block while
+    # we wait for their shards: a deadlock.
+    Account.objects.select_for_update(no_key=True).filter(pk=account.pk).values_list("pk").first()
 
 
 def _sweep_shards(account: Account) -> None:
