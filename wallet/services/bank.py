@@ -230,7 +230,11 @@ def topup_create(
 def topup_settle(*, topup_id: int, outcome: Outcome) -> TopUpResult:
     """Apply the bank's word on a top-up. Safe to call any number of times."""
     with transaction.atomic(durable=True):
-        topup = TopUp.objects.select_for_update(of=("self",), no_key=True).select_related("account", "card").get(pk=topup_id)
+        topup = (
+            TopUp.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("account", "card")
+            .get(pk=topup_id)
+        )
         if topup.status == TopUp.Status.PENDING:
             if outcome.status == "succeeded":
                 ledger.post(

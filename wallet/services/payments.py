@@ -269,7 +269,11 @@ def hold_capture(
         check_amount(amount_minor)
 
     def work() -> PaymentResult:
-        locked = Hold.objects.select_for_update(of=("self",), no_key=True).select_related("account", "payee").get(pk=hold.pk)
+        locked = (
+            Hold.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("account", "payee")
+            .get(pk=hold.pk)
+        )
         if locked.status != Hold.Status.ACTIVE or locked.expires_at <= timezone.now():
             raise HoldNotActive()
         take = locked.remaining_minor if amount_minor is None else amount_minor
@@ -312,7 +316,11 @@ def hold_capture(
 
 
 def _release_hold(hold_id: int, status: str, *, only_if_due: bool) -> Hold | None:
-    locked = Hold.objects.select_for_update(of=("self",), no_key=True).select_related("account").get(pk=hold_id)
+    locked = (
+        Hold.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("account")
+        .get(pk=hold_id)
+    )
     if locked.status != Hold.Status.ACTIVE:
         if only_if_due:
             return None
@@ -394,7 +402,11 @@ def payment_cancel(
 def _refund(
     payment_id: int, amount_minor: int | None, reason: str, actor_id: int | None, *, cancel: bool
 ) -> RefundResult:
-    locked = Payment.objects.select_for_update(of=("self",), no_key=True).select_related("payer", "payee").get(pk=payment_id)
+    locked = (
+        Payment.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("payer", "payee")
+        .get(pk=payment_id)
+    )
     if cancel and locked.refunded_minor:
         raise PaymentNotCancellable()
     amount = locked.refundable_minor if amount_minor is None else amount_minor
