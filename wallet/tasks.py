@@ -45,3 +45,10 @@ def bank_callback(payload: dict[str, object]) -> None:
     from wallet.services.bank import bank_callback_handle
 
     bank_callback_handle(payload)
+
+
+@shared_task(name="wallet.send_money_notice")
+def send_money_notice(payload: dict[str, object]) -> None:
+    from wallet.services.notices import deliver_money_notice
+
+    deliver_money_notice(payload)

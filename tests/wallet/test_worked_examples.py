@@ -28,7 +28,7 @@ from wallet.services.ledger import account_balance
 pytestmark = pytest.mark.django_db
 
 
-def test_top_up_from_a_bound_card():
+def test_top_up_from_a_bound_card(django_capture_on_commit_callbacks):
     # Given a verified resident with ¥10,000.00 on her bank card
     resident = make_resident()
     bank_card = sandbox_card(balance=1_000_000)
@@ -42,7 +42,8 @@ def test_top_up_from_a_bound_card():
     assert card.last4 == "0006" and card.is_default and card.token.startswith("tok_")
 
     # When she tops up ¥500.00
-    result = bank.topup_create(user=resident, card=card, amount_minor=50_000)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = bank.topup_create(user=resident, card=card, amount_minor=50_000)
 
     # Then the wallet holds ¥500.00, mirrored by the bank clearing account, and the bank
     # charged the card once
@@ -55,16 +56,17 @@ def test_top_up_from_a_bound_card():
     assert Notification.objects.filter(user=resident, kind="topup_succeeded").exists()
 
 
-def test_pay_a_shop():
+def test_pay_a_shop(django_capture_on_commit_callbacks):
     # Given ¥500.00 in the wallet
     resident = make_resident()
     fund(resident, 50_000)
     shop = shop_account()
 
     # When she pays the shop ¥25.00 with her PIN
-    result = payments.payment_create(
-        payer=resident, payee=shop, amount_minor=2_500, description="水果", pin=PIN
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        result = payments.payment_create(
+            payer=resident, payee=shop, amount_minor=2_500, description="水果", pin=PIN
+        )
 
     # Then ¥25.00 moved, and both sides are told
     assert result.balance.balance_minor == 47_500
@@ -197,7 +199,7 @@ def test_cancel_undoes_a_payment_only_before_any_refund():
         payments.payment_cancel(payment=second)
 
 
-def test_transfer_to_a_neighbour_by_mobile_number():
+def test_transfer_to_a_neighbour_by_mobile_number(django_capture_on_commit_callbacks):
     sender = make_resident()
     fund(sender, 10_000)
     neighbour = make_resident(real_name="李小雷", phone="+8613911112222", pin=None)
@@ -207,9 +209,10 @@ def test_transfer_to_a_neighbour_by_mobile_number():
     assert recipient == neighbour
     assert payments.masked_real_name(recipient) == "**雷"
 
-    result = payments.transfer_create(
-        sender=sender, recipient=recipient, amount_minor=2_000, note="还你的快递费", pin=PIN
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        result = payments.transfer_create(
+            sender=sender, recipient=recipient, amount_minor=2_000, note="还你的快递费", pin=PIN
+        )
     assert result.balance.balance_minor == 8_000
     assert balance_of(wallet_account(neighbour)) == 2_000
     assert Notification.objects.filter(user=neighbour, kind="transfer_received").exists()

@@ -237,7 +237,7 @@ def topup_settle(*, topup_id: int, outcome: Outcome) -> TopUpResult:
         )
         if topup.status == TopUp.Status.PENDING:
             if outcome.status == "succeeded":
-                ledger.post(
+                posted = ledger.post(
                     kind=JournalTransaction.Kind.TOPUP,
                     legs=[
                         ledger.Leg(
@@ -256,6 +256,7 @@ def topup_settle(*, topup_id: int, outcome: Outcome) -> TopUpResult:
                     created_by_id=topup.user_id,
                 )
                 topup.status = TopUp.Status.SUCCEEDED
+                topup.transaction = posted.transaction
                 topup.bank_reference = outcome.bank_reference
                 money_notice(
                     topup.account.owner,
@@ -276,6 +277,7 @@ def topup_settle(*, topup_id: int, outcome: Outcome) -> TopUpResult:
             topup.save(
                 update_fields=[
                     "status",
+                    "transaction",
                     "bank_reference",
                     "decline_code",
                     "resolved_at",

@@ -79,12 +79,14 @@ def _consume(user_id: int, span: str, amount_minor: int, limit_minor: int) -> bo
         return cursor.fetchone() is not None
 
 
-def consume(*, user: Any, amount_cny_minor: int, without_pin: bool) -> None:
+def consume(
+    *, user: Any, amount_cny_minor: int, without_pin: bool, profile: WalletProfile | None = None
+) -> None:
     """Count a payment against every limit that applies, or refuse it (in the payment's
     transaction, so a refusal rolls everything back)."""
     require_transaction()
     check_can_pay(user)
-    profile = WalletProfile.objects.get(user_id=user.pk)
+    profile = profile or WalletProfile.objects.get(user_id=user.pk)
     if amount_cny_minor > profile.single_limit_minor:
         raise SingleLimitExceeded()
     span, limit = LEVEL_LIMITS[min(verification_level(user), 3)]

@@ -28,7 +28,6 @@ from wallet.errors import (
     RecipientNotFound,
     RefundExceedsPayment,
     SelfTransfer,
-    WalletFrozen,
 )
 from wallet.models import Account, Hold, JournalTransaction, Payment
 from wallet.services import ledger, limits
@@ -36,7 +35,7 @@ from wallet.services.accounts import check_currency, wallet_account
 from wallet.services.fx import cny_equivalent
 from wallet.services.idempotency import Idempotency, execute, replay_if_recorded
 from wallet.services.notices import money_notice
-from wallet.services.profile import authorise_payer, pin_decision, touch_activity, wallet_profile
+from wallet.services.profile import authorise_payer, mark_activity, pin_decision, wallet_profile
 
 DEFAULT_HOLD_LIFETIME = timedelta(days=7)
 MAX_AMOUNT_MINOR = 10**12
@@ -96,11 +95,6 @@ def _party_name(account: Account) -> str:
     if account.owner_id is not None:
         return str(account.owner)
     return account.name
-
-
-def _check_not_frozen(user: Any) -> None:
-    if wallet_profile(user).is_frozen:
-        raise WalletFrozen()
 
 
 def payment_preview(*, payer: Any, payee: Account, amount_minor: int, currency: str) -> Preview:
@@ -165,7 +159,7 @@ def payment_create(
         account = wallet_account(payer, currency)
         if account.pk == payee.pk:
             raise SelfTransfer()
-        _check_not_frozen(payer)
+        mark_activity(payer)
         posted = ledger.post(
             kind=JournalTransaction.Kind.PAYMENT,
             legs=[ledger.Leg(account, -amount_minor), ledger.Leg(payee, amount_minor)],
@@ -173,7 +167,12 @@ def payment_create(
             metadata=metadata,
             created_by_id=payer.pk,
         )
-        limits.consume(user=payer, amount_cny_minor=amount_cny, without_pin=decision.without_pin)
+        limits.consume(
+            user=payer,
+            amount_cny_minor=amount_cny,
+            without_pin=decision.without_pin,
+            profile=decision.profile,
+        )
         payment = Payment.objects.create(
             payer=account,
             payee=payee,
@@ -182,7 +181,6 @@ def payment_create(
             description=description[:200],
             transaction=posted.transaction,
         )
-        touch_activity(payer)
         _announce_payment(payment, payer, payee)
         return PaymentResult(payment, posted.balances[account.pk])
 
@@ -229,6 +227,8 @@ def hold_create(
     replay_if_recorded(idempotency)
     check_amount(amount_minor)
     check_currency(currency)
+    if payee.currency != currency:
+        raise ValidationFailed(fields={"currency": ["The payee does not take this currency."]})
     limits.check_can_pay(payer)
     amount_cny = cny_equivalent(amount_minor, currency)
     decision = authorise_payer(user=payer, amount_cny_minor=amount_cny, pin=pin)
@@ -237,9 +237,14 @@ def hold_create(
         account = wallet_account(payer, currency)
         if account.pk == payee.pk:
             raise SelfTransfer()
-        _check_not_frozen(payer)
+        mark_activity(payer)
         balance = ledger.change_account(account, held_delta_minor=amount_minor)
-        limits.consume(user=payer, amount_cny_minor=amount_cny, without_pin=decision.without_pin)
+        limits.consume(
+            user=payer,
+            amount_cny_minor=amount_cny,
+            without_pin=decision.without_pin,
+            profile=decision.profile,
+        )
         hold = Hold.objects.create(
             account=account,
             payee=payee,
@@ -247,7 +252,6 @@ def hold_create(
             description=description[:200],
             expires_at=timezone.now() + lifetime,
         )
-        touch_activity(payer)
         return HoldResult(hold, balance)
 
     return execute(idempotency, work)
@@ -485,7 +489,7 @@ def transfer_create(
     def work() -> TransferResult:
         source = wallet_account(sender, currency)
         target = wallet_account(recipient, currency)
-        _check_not_frozen(sender)
+        mark_activity(sender)
         posted = ledger.post(
             kind=JournalTransaction.Kind.TRANSFER,
             legs=[ledger.Leg(source, -amount_minor), ledger.Leg(target, amount_minor)],
@@ -493,8 +497,12 @@ def transfer_create(
             metadata={"note": note, "recipient_id": recipient.pk},
             created_by_id=sender.pk,
         )
-        limits.consume(user=sender, amount_cny_minor=amount_cny, without_pin=decision.without_pin)
-        touch_activity(sender)
+        limits.consume(
+            user=sender,
+            amount_cny_minor=amount_cny,
+            without_pin=decision.without_pin,
+            profile=decision.profile,
+        )
         money = Money(amount_minor, currency)
         url = f"/wallet/transactions/{posted.transaction.pk}/"
         data = {"transaction_id": posted.transaction.pk}

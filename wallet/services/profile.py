@@ -90,9 +90,9 @@ _COUNT_FAILURE = """
 """
 
 
-def pin_verify(*, user: Any, pin: str) -> None:
+def pin_verify(*, user: Any, pin: str, profile: WalletProfile | None = None) -> None:
     """Check the PIN or raise. A wrong PIN is counted and committed whatever happens next."""
-    profile = wallet_profile(user)
+    profile = profile or wallet_profile(user)
     if not profile.has_pin:
         raise PinNotSet()
     now = timezone.now()
@@ -128,6 +128,7 @@ def _as_datetime(value: Any) -> datetime | None:
 class PinDecision:
     needs_pin: bool
     without_pin: bool  # the payment counts against the daily no-PIN allowance
+    profile: WalletProfile
 
 
 def pin_decision(*, user: Any, amount_cny_minor: int) -> PinDecision:
@@ -147,26 +148,35 @@ def pin_decision(*, user: Any, amount_cny_minor: int) -> PinDecision:
             or 0
         )
         if used + amount_cny_minor <= NO_PIN_MAX_PER_DAY_MINOR:
-            return PinDecision(needs_pin=False, without_pin=True)
-    return PinDecision(needs_pin=True, without_pin=False)
+            return PinDecision(needs_pin=False, without_pin=True, profile=profile)
+    return PinDecision(needs_pin=True, without_pin=False, profile=profile)
 
 
 def authorise_payer(*, user: Any, amount_cny_minor: int, pin: str | None) -> PinDecision:
     """PIN and freeze checks before a payment's transaction opens."""
     decision = pin_decision(user=user, amount_cny_minor=amount_cny_minor)
     if pin:
-        pin_verify(user=user, pin=pin)
-        return PinDecision(needs_pin=True, without_pin=False)
+        pin_verify(user=user, pin=pin, profile=decision.profile)
+        return PinDecision(needs_pin=True, without_pin=False, profile=decision.profile)
     if decision.needs_pin:
-        if not wallet_profile(user).has_pin:
+        if not decision.profile.has_pin:
             raise PinNotSet()
         raise PinRequired()
     return decision
 
 
-def touch_activity(user: Any) -> None:
-    """Record wallet activity (inside the payment transaction)."""
-    WalletProfile.objects.filter(user_id=user.pk).update(last_activity_at=timezone.now())
+def mark_activity(user: Any) -> None:
+    """Record wallet activity, or refuse if the wallet was frozen meanwhile.
+
+    Runs first in a payment's transaction: it locks the payer's profile row, so a freeze
+    and a payment cannot pass each other. (Lock order: the operation's entity, then this,
+    then accounts.)
+    """
+    updated = WalletProfile.objects.filter(user_id=user.pk, frozen_at__isnull=True).update(
+        last_activity_at=timezone.now()
+    )
+    if not updated:
+        raise WalletFrozen()
 
 
 def limits_update(
