@@ -17,6 +17,7 @@ urlpatterns = [
         name="wallet-transaction",
     ),
     path("wallet/settings/", views.settings_page, name="wallet-settings"),
+    path("wallet/statements/<int:year>/<int:month>/", views.statement, name="wallet-statement"),
     path("wallet/exchange/", views_more.exchange, name="wallet-exchange"),
     path("wallet/holds/", views_more.holds, name="wallet-holds"),
     path("wallet/holds/<int:hold_id>/", views_more.hold_action, name="wallet-hold-action"),

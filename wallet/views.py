@@ -11,6 +11,7 @@ from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -312,6 +313,7 @@ def history(request: HttpRequest) -> HttpResponse:
     rows = [(posting, selectors.counterparties(posting)) for posting in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
+    today = timezone.localdate()
     return render(
         request,
         "wallet/history.html",
@@ -322,6 +324,7 @@ def history(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "csv_url": reverse("api-wallet-history-csv")
             + ("?" + query.urlencode() if query else ""),
+            "statement_url": reverse("wallet-statement", args=[today.year, today.month]),
         },
     )
 
@@ -410,4 +413,22 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             "limits_form": limits_form,
             "unfreeze_form": unfreeze_form,
         },
+    )
+
+
+@login_required
+def statement(request: HttpRequest, year: int, month: int) -> HttpResponse:
+    if not 1 <= month <= 12 or not 2000 <= year <= 2100:
+        from django.http import Http404
+
+        raise Http404
+    currency = request.GET.get("currency", "CNY")
+    monthly = selectors.monthly_statement(request.user, year, month, currency)
+    rows = [(posting, selectors.counterparties(posting)) for posting in monthly.postings]
+    previous = (year, month - 1) if month > 1 else (year - 1, 12)
+    following = (year, month + 1) if month < 12 else (year + 1, 1)
+    return render(
+        request,
+        "wallet/statement.html",
+        {"statement": monthly, "rows": rows, "previous": previous, "following": following},
     )

@@ -9,7 +9,7 @@ from tests.factories import UserFactory
 from tests.wallet.conftest import PIN, balance_of, fund, make_resident, sandbox_card, shop_account
 from wallet import paylinks
 from wallet.models import CorrectionProposal, Hold, Payment, TopUp
-from wallet.services import bank, fx, payments
+from wallet.services import fx, payments
 from wallet.services.accounts import wallet_account
 
 pytestmark = pytest.mark.django_db
@@ -254,3 +254,17 @@ def test_public_receipt_check(client, resident):
         'data-verified="no"'
         in client.get(reverse("receipt-verify"), {"code": forged}).content.decode()
     )
+
+
+def test_monthly_statement_page(client, resident):
+    from django.utils import timezone
+
+    payments.payment_create(
+        payer=resident, payee=shop_account(), amount_minor=1_200, description="x", pin=PIN
+    )
+    today = timezone.localdate()
+    page = client.get(reverse("wallet-statement", args=[today.year, today.month]))
+    statement = page.context["statement"]
+    assert (statement.money_in_minor, statement.money_out_minor) == (100_000, 1_200)
+    assert statement.closing_minor == 98_800
+    assert client.get(reverse("wallet-statement", args=[today.year, 13])).status_code == 404
