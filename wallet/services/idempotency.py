@@ -1,9 +1,11 @@
 """Exactly one effect per Idempotency-Key.
 
-The key is claimed with an INSERT at the start of the money transaction, so a concurrent
-duplicate blocks on the unique index until the first commits, then replays its response.
-The response is stored in the same transaction as the money it describes. A business
-refusal (4xx) is stored too, in its own transaction after the rollback.
+The response is stored under the key by the last statement of the money transaction, so it
+commits with the money it describes or not at all. A duplicate that arrives after the first
+committed replays the stored response at once; one running at the same moment waits on the
+same rows as the first, and its INSERT of the key then fails on the unique index, which
+rolls its whole transaction back before it replays the first response. A business refusal
+(4xx) is stored too, in its own transaction after the rollback.
 """
 
 from __future__ import annotations
@@ -84,23 +86,20 @@ def execute(idempotency: Idempotency | None, work: Callable[[], T]) -> T:
     replay_if_recorded(idempotency)
     try:
         with transaction.atomic(durable=True):
+            result = work()
             try:
                 with transaction.atomic():
-                    record = IdempotencyRecord.objects.create(
+                    IdempotencyRecord.objects.create(
                         user_id=idempotency.user_id,
                         key=idempotency.key,
                         fingerprint=idempotency.fingerprint,
-                        status_code=0,
-                        response={},
+                        status_code=idempotency.status_code,
+                        response=idempotency.render(result),
+                        resource=idempotency.resource(result) if idempotency.resource else "",
                     )
             except IntegrityError:
+                # A concurrent duplicate committed first: undo ours, answer with theirs.
                 raise _ClaimedConcurrently() from None
-            result = work()
-            record.status_code = idempotency.status_code
-            record.response = idempotency.render(result)
-            if idempotency.resource is not None:
-                record.resource = idempotency.resource(result)
-            record.save(update_fields=["status_code", "response", "resource"])
             return result
     except _ClaimedConcurrently:
         replay_if_recorded(idempotency)

@@ -52,31 +52,30 @@ def _period(span: str, when: datetime | None = None) -> date:
     return today
 
 
-_CONSUME = """
-    INSERT INTO wallet_usagecounter (user_id, span, period, used_minor)
-    VALUES (%(user)s, %(span)s, %(period)s, %(amount)s)
-    ON CONFLICT (user_id, span, period) DO UPDATE
-       SET used_minor = wallet_usagecounter.used_minor + EXCLUDED.used_minor
-     WHERE wallet_usagecounter.used_minor + EXCLUDED.used_minor <= %(limit)s
- RETURNING used_minor
-"""
-
-
-def _consume(user_id: int, span: str, amount_minor: int, limit_minor: int) -> bool:
-    if amount_minor > limit_minor:
-        return False
+def _consume(user_id: int, amount_minor: int, limits: list[tuple[str, int]]) -> set[str]:
+    """Add ``amount_minor`` to every (span, limit) counter that stays within its limit, in
+    one statement; return the spans that did. The caller refuses (and so rolls back) unless
+    all of them did."""
+    if not limits:
+        return set()
+    rows = ", ".join(["(%s, %s, %s, %s)"] * len(limits))
+    cases = " ".join(["WHEN %s THEN %s"] * len(limits))
+    params: list[Any] = []
+    for span, _limit in limits:
+        params += [user_id, span, _period(span), amount_minor]
+    for span, limit in limits:
+        params += [span, limit]
+    sql = f"""
+        INSERT INTO wallet_usagecounter (user_id, span, period, used_minor) VALUES {rows}
+        ON CONFLICT (user_id, span, period) DO UPDATE
+           SET used_minor = wallet_usagecounter.used_minor + EXCLUDED.used_minor
+         WHERE wallet_usagecounter.used_minor + EXCLUDED.used_minor
+               <= CASE EXCLUDED.span {cases} END
+     RETURNING span
+    """
     with connection.cursor() as cursor:
-        cursor.execute(
-            _CONSUME,
-            {
-                "user": user_id,
-                "span": span,
-                "period": _period(span),
-                "amount": amount_minor,
-                "limit": limit_minor,
-            },
-        )
-        return cursor.fetchone() is not None
+        cursor.execute(sql, params)
+        return {row[0] for row in cursor.fetchall()}
 
 
 def consume(
@@ -89,14 +88,21 @@ def consume(
     profile = profile or WalletProfile.objects.get(user_id=user.pk)
     if amount_cny_minor > profile.single_limit_minor:
         raise SingleLimitExceeded()
-    span, limit = LEVEL_LIMITS[min(verification_level(user), 3)]
-    if not _consume(user.pk, span, amount_cny_minor, limit):
+    level_span, level_limit = LEVEL_LIMITS[min(verification_level(user), 3)]
+    # Fixed order: level, day, no-PIN (the rows are locked in this order).
+    wanted = [(level_span, level_limit), (Span.DAY, profile.daily_limit_minor)]
+    if without_pin:
+        wanted.append((Span.NO_PIN_DAY, NO_PIN_MAX_PER_DAY_MINOR))
+    if amount_cny_minor > level_limit:
         raise VerificationLimitReached()
-    if not _consume(user.pk, Span.DAY, amount_cny_minor, profile.daily_limit_minor):
+    if amount_cny_minor > profile.daily_limit_minor:
         raise DailyLimitExceeded()
-    if without_pin and not _consume(
-        user.pk, Span.NO_PIN_DAY, amount_cny_minor, NO_PIN_MAX_PER_DAY_MINOR
-    ):
+    counted = _consume(user.pk, amount_cny_minor, wanted)
+    if level_span not in counted:
+        raise VerificationLimitReached()
+    if Span.DAY not in counted:
+        raise DailyLimitExceeded()
+    if without_pin and Span.NO_PIN_DAY not in counted:
         raise PinRequired()
 
 
