@@ -11,6 +11,7 @@ from django.db import connection
 
 from community.models import User
 from core.demo import DEMO_PASSWORD
+from core.models import Notification
 from core.notifications import notify
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -43,13 +44,14 @@ def test_demo_resident_logs_in_sees_chinese_and_switches_to_english(live_url, pa
         # The page and this test share the Redis channel layer: a notification committed
         # here appears on the open page without a reload.
         page.wait_for_function("window.linliSocket && window.linliSocket.readyState === 1")
+        unread_before = Notification.objects.filter(user=resident, read_at__isnull=True).count()
         # From another thread: Playwright's event loop owns this one.
         with ThreadPoolExecutor(max_workers=1) as pool:
             pool.submit(announce_water_cut, resident).result()
         toast = page.locator(".toast")
         toast.wait_for()
         assert "明天停水" in toast.inner_text()
-        assert page.locator("[data-unread-badge]").inner_text() == "1"
+        assert page.locator("[data-unread-badge]").inner_text() == str(unread_before + 1)
 
     page.select_option("#language-select", "en")
     page.wait_for_function("document.documentElement.lang === 'en'")
