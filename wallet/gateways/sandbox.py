@@ -130,6 +130,8 @@ class SandboxBank:
         """Close ``reference`` for good: if it has not arrived, it never will."""
         with transaction.atomic():
             existing = SandboxStatementLine.objects.filter(kind=kind, reference=reference).first()
+            if existing is not None and existing.amount_minor == 0:
+                return Outcome("not_found")  # cancelled before: still never arrived
             if existing is not None:
                 return Outcome("succeeded", bank_reference=existing.bank_reference)
             # A zero line under the reference blocks any later arrival of it.

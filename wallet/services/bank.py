@@ -223,6 +223,7 @@ def topup_create(
     except GatewayTimeout:
         logger.warning("top-up %s: bank timed out; left pending", topup.pk)
         _schedule_resolution()
+        topup.refresh_from_db()  # a callback may have settled it meanwhile
         return TopUpResult(topup, ledger.account_balance(topup.account))
     return topup_settle(topup_id=topup.pk, outcome=outcome)
 
@@ -366,7 +367,8 @@ def withdrawal_create(
     except GatewayTimeout:
         logger.warning("withdrawal %s: bank timed out; left pending", withdrawal.pk)
         _schedule_resolution()
-        return taken
+        withdrawal.refresh_from_db()
+        return WithdrawalResult(withdrawal, ledger.account_balance(withdrawal.account))
     return withdrawal_settle(withdrawal_id=withdrawal.pk, outcome=outcome)
 
 

@@ -25,6 +25,7 @@ from wallet.errors import (
     HoldNotActive,
     InvalidAmount,
     PaymentNotCancellable,
+    PinLocked,
     RecipientNotFound,
     RefundExceedsPayment,
     SelfTransfer,
@@ -110,6 +111,8 @@ def payment_preview(*, payer: Any, payee: Account, amount_minor: int, currency: 
         problems.append("wallet_frozen")
     if balance.available_minor < amount_minor:
         problems.append("insufficient_funds")
+    if payee.currency != currency:
+        problems.append("currency_not_supported")
     amount_cny = cny_equivalent(amount_minor, currency)
     profile = wallet_profile(payer)
     if amount_cny > profile.single_limit_minor:
@@ -121,7 +124,10 @@ def payment_preview(*, payer: Any, payee: Account, amount_minor: int, currency: 
         problems.append("verification_limit_reached")
     needs_pin = True
     if "wallet_frozen" not in problems:
-        needs_pin = pin_decision(user=payer, amount_cny_minor=amount_cny).needs_pin
+        try:
+            needs_pin = pin_decision(user=payer, amount_cny_minor=amount_cny).needs_pin
+        except PinLocked:
+            problems.append("pin_locked")
     return Preview(
         amount_minor=amount_minor,
         currency=currency,
@@ -319,7 +325,7 @@ def hold_capture(
     return execute(idempotency, work)
 
 
-def _release_hold(hold_id: int, status: str, *, only_if_due: bool) -> Hold | None:
+def _release_hold(hold_id: int, status: str, *, only_if_due: bool, now: Any = None) -> Hold | None:
     locked = (
         Hold.objects.select_for_update(of=("self",), no_key=True)
         .select_related("account")
@@ -329,7 +335,7 @@ def _release_hold(hold_id: int, status: str, *, only_if_due: bool) -> Hold | Non
         if only_if_due:
             return None
         raise HoldNotActive()
-    if only_if_due and locked.expires_at > timezone.now():
+    if only_if_due and locked.expires_at > (now or timezone.now()):
         return None
     remaining = locked.remaining_minor
     ledger.change_account(locked.account, held_delta_minor=-remaining)
@@ -365,7 +371,7 @@ def holds_expire_due(*, now: Any = None, batch: int = 500) -> int:
     expired = 0
     for hold_id in due:
         with transaction.atomic(durable=True):
-            if _release_hold(hold_id, Hold.Status.EXPIRED, only_if_due=True) is not None:
+            if _release_hold(hold_id, Hold.Status.EXPIRED, only_if_due=True, now=now) is not None:
                 expired += 1
     return expired
 

@@ -136,6 +136,9 @@ def pin_decision(*, user: Any, amount_cny_minor: int) -> PinDecision:
     profile = wallet_profile(user)
     if profile.is_frozen:
         raise WalletFrozen()
+    if profile.pin_locked_until and profile.pin_locked_until > timezone.now():
+        # Locked means locked: not even small payments go without the PIN meanwhile.
+        raise PinLocked(extra={"locked_until": profile.pin_locked_until.isoformat()})
     limit = profile.no_pin_limit_minor
     recent = profile.last_activity_at and timezone.now() - profile.last_activity_at < PIN_FRESHNESS
     if limit and amount_cny_minor <= limit and recent:
