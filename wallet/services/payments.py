@@ -36,7 +36,13 @@ from wallet.services.accounts import check_currency, wallet_account
 from wallet.services.fx import cny_equivalent
 from wallet.services.idempotency import Idempotency, execute, replay_if_recorded
 from wallet.services.notices import money_notice
-from wallet.services.profile import authorise_payer, mark_activity, pin_decision, wallet_profile
+from wallet.services.profile import (
+    PinDecision,
+    authorise_payer,
+    mark_activity,
+    pin_decision,
+    wallet_profile,
+)
 
 DEFAULT_HOLD_LIFETIME = timedelta(days=7)
 MAX_AMOUNT_MINOR = 10**12
@@ -140,6 +146,37 @@ def payment_preview(*, payer: Any, payee: Account, amount_minor: int, currency: 
     )
 
 
+def _authorise_debit(
+    *,
+    payer: Any,
+    payee_currency: str,
+    amount_minor: int,
+    currency: str,
+    pin: str | None,
+    idempotency: Idempotency | None,
+) -> tuple[int, PinDecision]:
+    """The checks every debit of a wallet makes before its transaction opens: a replay,
+    the amount and currency, the payer's verification, and the PIN (whose failures must
+    commit on their own). Returns the amount in CNY for the limits, and the PIN decision."""
+    replay_if_recorded(idempotency)
+    check_amount(amount_minor)
+    check_currency(currency)
+    if payee_currency != currency:
+        raise ValidationFailed(fields={"currency": ["The payee does not take this currency."]})
+    limits.check_can_pay(payer)
+    amount_cny = cny_equivalent(amount_minor, currency)
+    return amount_cny, authorise_payer(user=payer, amount_cny_minor=amount_cny, pin=pin)
+
+
+def _count_limits(payer: Any, amount_cny: int, decision: PinDecision) -> None:
+    limits.consume(
+        user=payer,
+        amount_cny_minor=amount_cny,
+        without_pin=decision.without_pin,
+        profile=decision.profile,
+    )
+
+
 def payment_create(
     *,
     payer: Any,
@@ -152,14 +189,14 @@ def payment_create(
     idempotency: Idempotency | None = None,
 ) -> PaymentResult:
     """Pay ``payee`` from the payer's wallet in ``currency``."""
-    replay_if_recorded(idempotency)
-    check_amount(amount_minor)
-    check_currency(currency)
-    if payee.currency != currency:
-        raise ValidationFailed(fields={"currency": ["The payee does not take this currency."]})
-    limits.check_can_pay(payer)
-    amount_cny = cny_equivalent(amount_minor, currency)
-    decision = authorise_payer(user=payer, amount_cny_minor=amount_cny, pin=pin)
+    amount_cny, decision = _authorise_debit(
+        payer=payer,
+        payee_currency=payee.currency,
+        amount_minor=amount_minor,
+        currency=currency,
+        pin=pin,
+        idempotency=idempotency,
+    )
 
     def work() -> PaymentResult:
         account = wallet_account(payer, currency)
@@ -173,12 +210,7 @@ def payment_create(
             metadata=metadata,
             created_by_id=payer.pk,
         )
-        limits.consume(
-            user=payer,
-            amount_cny_minor=amount_cny,
-            without_pin=decision.without_pin,
-            profile=decision.profile,
-        )
+        _count_limits(payer, amount_cny, decision)
         payment = Payment.objects.create(
             payer=account,
             payee=payee,
@@ -230,14 +262,14 @@ def hold_create(
     idempotency: Idempotency | None = None,
 ) -> HoldResult:
     """Set money aside for ``payee``; it counts against the payer's limits now."""
-    replay_if_recorded(idempotency)
-    check_amount(amount_minor)
-    check_currency(currency)
-    if payee.currency != currency:
-        raise ValidationFailed(fields={"currency": ["The payee does not take this currency."]})
-    limits.check_can_pay(payer)
-    amount_cny = cny_equivalent(amount_minor, currency)
-    decision = authorise_payer(user=payer, amount_cny_minor=amount_cny, pin=pin)
+    amount_cny, decision = _authorise_debit(
+        payer=payer,
+        payee_currency=payee.currency,
+        amount_minor=amount_minor,
+        currency=currency,
+        pin=pin,
+        idempotency=idempotency,
+    )
 
     def work() -> HoldResult:
         account = wallet_account(payer, currency)
@@ -245,12 +277,7 @@ def hold_create(
             raise SelfTransfer()
         mark_activity(payer)
         balance = ledger.change_account(account, held_delta_minor=amount_minor)
-        limits.consume(
-            user=payer,
-            amount_cny_minor=amount_cny,
-            without_pin=decision.without_pin,
-            profile=decision.profile,
-        )
+        _count_limits(payer, amount_cny, decision)
         hold = Hold.objects.create(
             account=account,
             payee=payee,
@@ -483,14 +510,16 @@ def transfer_create(
     idempotency: Idempotency | None = None,
 ) -> TransferResult:
     """Send money from one neighbour's wallet to another's."""
-    replay_if_recorded(idempotency)
-    check_amount(amount_minor)
-    check_currency(currency)
     if recipient.pk == sender.pk:
         raise SelfTransfer()
-    limits.check_can_pay(sender)
-    amount_cny = cny_equivalent(amount_minor, currency)
-    decision = authorise_payer(user=sender, amount_cny_minor=amount_cny, pin=pin)
+    amount_cny, decision = _authorise_debit(
+        payer=sender,
+        payee_currency=currency,
+        amount_minor=amount_minor,
+        currency=currency,
+        pin=pin,
+        idempotency=idempotency,
+    )
 
     def work() -> TransferResult:
         source = wallet_account(sender, currency)
@@ -503,12 +532,7 @@ def transfer_create(
             metadata={"note": note, "recipient_id": recipient.pk},
             created_by_id=sender.pk,
         )
-        limits.consume(
-            user=sender,
-            amount_cny_minor=amount_cny,
-            without_pin=decision.without_pin,
-            profile=decision.profile,
-        )
+        _count_limits(sender, amount_cny, decision)
         money = Money(amount_minor, currency)
         url = f"/wallet/transactions/{posted.transaction.pk}/"
         data = {"transaction_id": posted.transaction.pk}
