@@ -60,3 +60,29 @@
   }
   connect();
 })();
+
+// Pages that show wallet balances refresh them when money arrives or leaves.
+(function () {
+  "use strict";
+  var shown = document.querySelectorAll("[data-currency] [data-available]");
+  if (!shown.length || !window.fetch) { return; }
+  var moneyKinds = ["payment_received", "payment_sent", "transfer_received", "transfer_sent",
+    "refund_received", "topup_succeeded"];
+  document.addEventListener("linli:notification", function (event) {
+    if (moneyKinds.indexOf(event.detail.kind) === -1) { return; }
+    fetch("/api/v1/wallet/balances/", { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : []; })
+      .then(function (balances) {
+        balances.forEach(function (balance) {
+          var card = document.querySelector('[data-currency="' + balance.currency + '"] [data-available]');
+          if (!card) { return; }
+          var locale = document.documentElement.lang || "zh-CN";
+          // Minor units to a decimal string without floating point (exponent 2 for all).
+          var digits = String(Math.abs(balance.available_minor)).padStart(3, "0");
+          var decimal = (balance.available_minor < 0 ? "-" : "") + digits.slice(0, -2) + "." + digits.slice(-2);
+          card.textContent = new Intl.NumberFormat(locale, { style: "currency", currency: balance.currency })
+            .format(decimal);
+        });
+      });
+  });
+})();
