@@ -189,6 +189,16 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
+# Django's defaults for passwords, plus the wallet's cheaper, peppered hasher for 6-digit
+# PINs (see wallet/hashers.py); the first entry hashes new passwords.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    "wallet.hashers.PinHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -318,6 +328,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+if not REDIS_URL:
+    # Eager tasks on the in-memory broker: no worker logs to read, and kombu warns that the
+    # memory:// URL has no host.
+    LOGGING["loggers"].update(  # type: ignore[attr-defined]
+        {"kombu.connection": {"level": "ERROR"}, "celery.app.trace": {"level": "WARNING"}}
+    )
 
 # Development serves static files straight from the apps; production serves the hashed,
 # compressed copies that collectstatic wrote.

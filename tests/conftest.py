@@ -60,7 +60,8 @@ def _test_settings(settings: object) -> None:
     }
     settings.SMS_BACKEND = "community.sms.LocmemSmsBackend"  # type: ignore[attr-defined]
     settings.PASSWORD_HASHERS = [  # type: ignore[attr-defined]
-        "django.contrib.auth.hashers.MD5PasswordHasher"
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "wallet.hashers.PinHasher",
     ]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # type: ignore[attr-defined]
 

@@ -37,7 +37,7 @@ def _server_compatible_hashers(settings):
     # must be hashed with them too (the unit tests use a fast one).
     from django.conf import global_settings
 
-    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
+    settings.PASSWORD_HASHERS = [*global_settings.PASSWORD_HASHERS, "wallet.hashers.PinHasher"]
 
 
 @pytest.fixture(scope="session")

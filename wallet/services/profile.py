@@ -27,6 +27,7 @@ from wallet.errors import (
     PinTooSimple,
     WalletFrozen,
 )
+from wallet.hashers import PinHasher, peppered
 from wallet.models import UsageCounter, WalletProfile
 
 PIN_LENGTH = 6
@@ -71,7 +72,7 @@ def pin_set(*, user: Any, new_pin: str, current_pin: str | None = None) -> Walle
         pin_verify(user=user, pin=current_pin)
     with transaction.atomic():
         WalletProfile.objects.filter(pk=profile.pk).update(
-            pin_hash=make_password(new_pin),
+            pin_hash=make_password(peppered(new_pin), hasher=PinHasher.algorithm),
             pin_changed_at=timezone.now(),
             failed_pin_attempts=0,
         )
@@ -98,7 +99,7 @@ def pin_verify(*, user: Any, pin: str, profile: WalletProfile | None = None) -> 
     now = timezone.now()
     if profile.pin_locked_until and profile.pin_locked_until > now:
         raise PinLocked(extra={"locked_until": profile.pin_locked_until.isoformat()})
-    if check_password(pin or "", profile.pin_hash):
+    if check_password(peppered(pin or ""), profile.pin_hash):
         if profile.failed_pin_attempts:
             WalletProfile.objects.filter(pk=profile.pk).update(failed_pin_attempts=0)
         return
