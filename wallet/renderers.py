@@ -70,6 +70,7 @@ def refund_result(value: RefundResult) -> dict[str, Any]:
             "kind": value.transaction.kind,
         },
         "payment": payment(value.payment),
+        "balance": balance(value.balance),
     }
 
 

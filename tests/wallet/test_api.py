@@ -142,6 +142,7 @@ def test_refund_and_cancel_only_by_whom_the_payment_was_paid_to(resident):
     first = post(api, "api-wallet-payment-refund", {"amount_minor": 1_000}, payment.pk)
     assert first.status_code == 201
     assert first.json()["payment"]["refunded_minor"] == 1_000
+    assert first.json()["balance"]["balance_minor"] == 2_000  # the refunder's new balance
     too_much = post(api, "api-wallet-payment-refund", {"amount_minor": 2_001}, payment.pk)
     assert too_much.json()["error"]["code"] == "refund_exceeds_payment"
     cancel = post(api, "api-wallet-payment-cancel", {}, payment.pk)
@@ -168,6 +169,14 @@ def test_holds_capture_and_void_over_the_api(resident):
     assert captured.json()["balance"]["balance_minor"] == 98_000
     void = post(api, "api-wallet-hold-void", {}, hold_id)
     assert void.json()["error"]["code"] == "hold_not_active"
+    second = post(
+        api,
+        "api-wallet-holds",
+        {"payee_account_id": payee.pk, "amount_minor": 1_000, "description": "押金", "pin": PIN},
+    ).json()
+    released = post(api, "api-wallet-hold-void", {}, second["hold"]["id"])
+    assert released.status_code == 200
+    assert released.json()["balance"]["available_minor"] == 98_000
     assert [h["status"] for h in api.get(reverse("api-wallet-holds")).json()] == ["captured"]
 
 

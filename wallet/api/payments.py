@@ -141,6 +141,7 @@ class RefundResultSerializer(serializers.Serializer[Any]):
 
     refund = RefundSerializer()
     payment = PaymentSerializer()
+    balance = BalanceSerializer()
 
 
 class PaymentRefundApi(WalletApiView):
@@ -273,12 +274,14 @@ class HoldVoidApi(WalletApiView):
         operation_id="wallet_hold_void",
         parameters=[IDEMPOTENCY_HEADER],
         request=None,
-        responses={200: HoldSerializer},
+        responses={200: HoldResultSerializer},
     )
     def post(self, request: Request, hold_id: int) -> Response:
         hold = selectors.hold_for(authenticated_user(request), hold_id)
-        idempotency = self.idempotency(request, renderers.hold, status_code=200)
-        return Response(renderers.hold(payments.hold_void(hold=hold, idempotency=idempotency)))
+        idempotency = self.idempotency(request, renderers.hold_result, status_code=200)
+        return Response(
+            renderers.hold_result(payments.hold_void(hold=hold, idempotency=idempotency))
+        )
 
 
 class TransferPreviewApi(WalletApiView):

@@ -65,6 +65,7 @@ class RefundResult:
     payment: Payment
     transaction: JournalTransaction
     amount_minor: int
+    balance: ledger.Balance  # of the account that refunded
 
 
 @dataclass(frozen=True)
@@ -377,14 +378,16 @@ def _release_hold(hold_id: int, status: str, *, only_if_due: bool, now: Any = No
     return locked
 
 
-def hold_void(*, hold: Hold, idempotency: Idempotency | None = None) -> Hold:
+def hold_void(*, hold: Hold, idempotency: Idempotency | None = None) -> HoldResult:
     """Release an active hold; a voided hold can never be captured."""
     replay_if_recorded(idempotency)
-    result = execute(
-        idempotency, lambda: _release_hold(hold.pk, Hold.Status.VOIDED, only_if_due=False)
-    )
-    assert result is not None
-    return result
+
+    def work() -> HoldResult:
+        released = _release_hold(hold.pk, Hold.Status.VOIDED, only_if_due=False)
+        assert released is not None  # not only_if_due: an inactive hold raised instead
+        return HoldResult(released, ledger.account_balance(released.account))
+
+    return execute(idempotency, work)
 
 
 def holds_expire_due(*, now: Any = None, batch: int = 500) -> int:
@@ -476,7 +479,8 @@ def _refund(
             url=f"/wallet/transactions/{posted.transaction.pk}/",
             data={"payment_id": locked.pk, "transaction_id": posted.transaction.pk},
         )
-    return RefundResult(locked, posted.transaction, amount)
+    balance = posted.balances.get(locked.payee.pk) or ledger.account_balance(locked.payee)
+    return RefundResult(locked, posted.transaction, amount, balance)
 
 
 def find_recipient(phone: str) -> Any:
