@@ -177,7 +177,10 @@ def test_holds_capture_and_void_over_the_api(resident):
     released = post(api, "api-wallet-hold-void", {}, second["hold"]["id"])
     assert released.status_code == 200
     assert released.json()["balance"]["available_minor"] == 98_000
-    assert [h["status"] for h in api.get(reverse("api-wallet-holds")).json()] == ["captured"]
+    assert [h["status"] for h in api.get(reverse("api-wallet-holds")).json()] == [
+        "voided",
+        "captured",
+    ]
 
 
 def test_transfer_preview_masks_the_name_and_transfer_moves_money(resident):
