@@ -47,8 +47,9 @@ def bank_callback(payload: dict[str, object]) -> None:
     bank_callback_handle(payload)
 
 
-@shared_task(name="wallet.send_money_notice")
-def send_money_notice(payload: dict[str, object]) -> None:
+@shared_task(name="wallet.send_money_notices")
+def send_money_notices(payloads: list[dict[str, object]]) -> None:
     from wallet.services.notices import deliver_money_notice
 
-    deliver_money_notice(payload)
+    for payload in payloads:
+        deliver_money_notice(payload)

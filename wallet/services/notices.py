@@ -19,7 +19,7 @@ from core.money import Money
 from core.notifications import notify
 
 
-def money_notice(
+def notice(
     user: Any,
     *,
     kind: str,
@@ -28,11 +28,10 @@ def money_notice(
     party: str,
     url: str,
     data: dict[str, Any],
-) -> None:
-    """``template`` is a msgid with ``%(amount)s`` and ``%(party)s``; rendered for ``user``."""
-    from wallet.tasks import send_money_notice
-
-    payload = {
+) -> dict[str, Any]:
+    """One notice for ``user``: ``template`` is a msgid with ``%(amount)s`` and ``%(party)s``,
+    rendered in the user's language when it is delivered."""
+    return {
         "user_id": user.pk,
         "kind": kind,
         "template": template,
@@ -42,7 +41,19 @@ def money_notice(
         "url": url,
         "data": data,
     }
-    transaction.on_commit(lambda: send_money_notice.delay(payload))
+
+
+def send_after_commit(*notices: dict[str, Any]) -> None:
+    """Deliver the notices of one event in one task once the transaction commits (a task
+    costs the paying process more than the rest of a payment's Python)."""
+    from wallet.tasks import send_money_notices
+
+    batch = list(notices)
+    transaction.on_commit(lambda: send_money_notices.delay(batch))
+
+
+def money_notice(user: Any, **fields: Any) -> None:
+    send_after_commit(notice(user, **fields))
 
 
 def deliver_money_notice(payload: dict[str, Any]) -> Notification | None:

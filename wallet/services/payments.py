@@ -35,7 +35,7 @@ from wallet.services import ledger, limits
 from wallet.services.accounts import check_currency, wallet_account
 from wallet.services.fx import cny_equivalent
 from wallet.services.idempotency import Idempotency, execute, replay_if_recorded
-from wallet.services.notices import money_notice
+from wallet.services.notices import money_notice, notice, send_after_commit
 from wallet.services.profile import (
     PinDecision,
     authorise_payer,
@@ -230,25 +230,30 @@ def _announce_payment(payment: Payment, payer: Any, payee: Account) -> None:
     amount = Money(payment.amount_minor, payment.currency)
     data = {"payment_id": payment.pk, "transaction_id": payment.transaction_id}
     url = f"/wallet/transactions/{payment.transaction_id}/"
-    money_notice(
-        payer,
-        kind="payment_sent",
-        template=gettext_noop("You paid %(amount)s to %(party)s"),
-        amount=amount,
-        party=_party_name(payee),
-        url=url,
-        data=data,
-    )
-    if payee.owner_id is not None:
-        money_notice(
-            payee.owner,
-            kind="payment_received",
-            template=gettext_noop("You received %(amount)s from %(party)s"),
+    notices = [
+        notice(
+            payer,
+            kind="payment_sent",
+            template=gettext_noop("You paid %(amount)s to %(party)s"),
             amount=amount,
-            party=str(payer),
+            party=_party_name(payee),
             url=url,
             data=data,
         )
+    ]
+    if payee.owner_id is not None:
+        notices.append(
+            notice(
+                payee.owner,
+                kind="payment_received",
+                template=gettext_noop("You received %(amount)s from %(party)s"),
+                amount=amount,
+                party=str(payer),
+                url=url,
+                data=data,
+            )
+        )
+    send_after_commit(*notices)
 
 
 def hold_create(
@@ -540,23 +545,25 @@ def transfer_create(
         money = Money(amount_minor, currency)
         url = f"/wallet/transactions/{posted.transaction.pk}/"
         data = {"transaction_id": posted.transaction.pk}
-        money_notice(
-            sender,
-            kind="transfer_sent",
-            template=gettext_noop("You sent %(amount)s to %(party)s"),
-            amount=money,
-            party=str(recipient),
-            url=url,
-            data=data,
-        )
-        money_notice(
-            recipient,
-            kind="transfer_received",
-            template=gettext_noop("%(party)s sent you %(amount)s"),
-            amount=money,
-            party=str(sender),
-            url=url,
-            data=data,
+        send_after_commit(
+            notice(
+                sender,
+                kind="transfer_sent",
+                template=gettext_noop("You sent %(amount)s to %(party)s"),
+                amount=money,
+                party=str(recipient),
+                url=url,
+                data=data,
+            ),
+            notice(
+                recipient,
+                kind="transfer_received",
+                template=gettext_noop("%(party)s sent you %(amount)s"),
+                amount=money,
+                party=str(sender),
+                url=url,
+                data=data,
+            ),
         )
         return TransferResult(
             posted.transaction, recipient, amount_minor, currency, posted.balances[source.pk]
