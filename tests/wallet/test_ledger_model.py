@@ -866,7 +866,7 @@ class LedgerMachine(RuleBasedStateMachine):
             lambda idem, changed: payments.hold_void(
                 hold=Hold.objects.get(pk=hold.pk), idempotency=idem
             ),
-            renderers.hold,
+            renderers.hold_result,
             expected,
             recorded=True,
         )
