@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.errors import ApplicationError
 from core.money import Money
 from wallet import forms, paylinks, receipts, renderers, selectors
+from wallet.errors import PinRequired
 from wallet.models import BankCard, Payment
 from wallet.services import bank, payments, profile
 from wallet.services.idempotency import Idempotency, Replayed, request_fingerprint
@@ -150,6 +151,10 @@ def pay(request: HttpRequest, token: str) -> HttpResponse:
                 return redirect(
                     "wallet-transaction", transaction_id=replay.body["payment"]["transaction_id"]
                 )
+            except PinRequired:
+                # The first step of an open-amount link: show what will be charged, then
+                # ask for the PIN without calling it a mistake.
+                pass
             except ApplicationError as error:
                 _show_error(form, error)
             else:

@@ -247,7 +247,7 @@ def topup_settle(*, topup_id: int, outcome: Outcome) -> TopUpResult:
                         ),
                         ledger.Leg(topup.account, topup.amount_minor),
                     ],
-                    description=f"Top-up from {topup.card}",
+                    description=str(topup.card),
                     metadata={
                         "topup_id": topup.pk,
                         "card_last4": topup.card.last4,
@@ -341,7 +341,7 @@ def withdrawal_create(
                     system_account(Account.SystemCode.BANK_CLEARING, currency), amount_minor
                 ),
             ],
-            description=f"Withdrawal to {card}",
+            description=str(card),
             metadata={"card_last4": card.last4},
             created_by_id=user.pk,
         )
@@ -394,7 +394,7 @@ def withdrawal_settle(*, withdrawal_id: int, outcome: Outcome) -> WithdrawalResu
                         ),
                         ledger.Leg(withdrawal.account, withdrawal.amount_minor),
                     ],
-                    description=f"Withdrawal returned: {outcome.decline_code}",
+                    description=f"{withdrawal.card} ({outcome.decline_code})",
                     metadata={"withdrawal_id": withdrawal.pk, "decline_code": outcome.decline_code},
                     parent=withdrawal.transaction,
                     reference=f"withdrawal-return:{withdrawal.pk}",

@@ -537,7 +537,7 @@ def transfer_create(
         posted = ledger.post(
             kind=JournalTransaction.Kind.TRANSFER,
             legs=[ledger.Leg(source, -amount_minor), ledger.Leg(target, amount_minor)],
-            description=note or f"Transfer to {recipient}",
+            description=note or str(recipient),
             metadata={"note": note, "recipient_id": recipient.pk},
             created_by_id=sender.pk,
         )
