@@ -268,3 +268,20 @@ def test_monthly_statement_page(client, resident):
     assert (statement.money_in_minor, statement.money_out_minor) == (100_000, 1_200)
     assert statement.closing_minor == 98_800
     assert client.get(reverse("wallet-statement", args=[today.year, 13])).status_code == 404
+
+
+def test_pages_are_scoped_to_the_signed_in_resident(client, resident):
+    other = make_resident(phone="+8613912340111", real_name="赵六")
+    fund(other, 5_000)
+    theirs = payments.payment_create(
+        payer=other, payee=shop_account(), amount_minor=300, description="x", pin=PIN
+    ).payment
+    assert (
+        client.get(reverse("wallet-transaction", args=[theirs.transaction_id])).status_code == 404
+    )
+    rows = client.get(reverse("wallet-history")).context["rows"]
+    assert theirs.transaction_id not in {posting.transaction_id for posting, _parties in rows}
+    client.logout()
+    for name in ["wallet-home", "wallet-history", "wallet-cards", "wallet-settings"]:
+        response = client.get(reverse(name))
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]

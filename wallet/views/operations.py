@@ -1,5 +1,4 @@
-"""Wallet pages for the less frequent procedures: exchange, holds, refunds, and the
-operator's rates and corrections."""
+"""Less frequent procedures (exchange, holds, refunds) and the operator console."""
 
 from __future__ import annotations
 
@@ -16,7 +15,7 @@ from wallet import forms, renderers, selectors
 from wallet.models import CorrectionProposal, FxQuote, FxRate, JournalTransaction
 from wallet.services import corrections, fx, payments
 from wallet.services.idempotency import Replayed
-from wallet.views import _idempotency, _show_error
+from wallet.views.common import page_idempotency, show_error
 
 
 @login_required
@@ -35,7 +34,7 @@ def exchange(request: HttpRequest) -> HttpResponse:
             )
             convert_form = forms.ConvertForm(initial={"quote_id": quote.pk})
         except ApplicationError as error:
-            _show_error(quote_form, error)
+            show_error(quote_form, error)
     if "convert" in request.POST and convert_form.is_valid():
         quote = FxQuote.objects.filter(
             pk=convert_form.cleaned_data["quote_id"], user_id=int(request.user.pk or 0)
@@ -45,10 +44,10 @@ def exchange(request: HttpRequest) -> HttpResponse:
                 user=request.user,
                 quote_id=convert_form.cleaned_data["quote_id"],
                 pin=convert_form.cleaned_data.get("pin") or None,
-                idempotency=_idempotency(request, convert_form, renderers.conversion_result),
+                idempotency=page_idempotency(request, convert_form, renderers.conversion_result),
             )
         except ApplicationError as error:
-            _show_error(convert_form, error)
+            show_error(convert_form, error)
         except Replayed:  # a double submit: the first one went through
             messages.success(request, _("Exchanged."))
             return redirect("wallet-home")
@@ -87,7 +86,7 @@ def hold_action(request: HttpRequest, hold_id: int) -> HttpResponse:
                 payments.hold_capture(
                     hold=hold,
                     amount_minor=form.cleaned_data["amount"],
-                    idempotency=_idempotency(request, form, renderers.payment_result),
+                    idempotency=page_idempotency(request, form, renderers.payment_result),
                 )
                 messages.success(request, _("Taken from the hold."))
         else:
@@ -115,11 +114,11 @@ def refund(request: HttpRequest, payment_id: int) -> HttpResponse:
                 payment=payment,
                 reason=form.cleaned_data["reason"],
                 actor_id=request.user.pk,
-                idempotency=_idempotency(request, form, renderers.refund_result),
+                idempotency=page_idempotency(request, form, renderers.refund_result),
                 **kwargs,
             )
         except ApplicationError as error:
-            _show_error(form, error)
+            show_error(form, error)
         except Replayed:
             return redirect("wallet-transaction", transaction_id=payment.transaction_id)
         else:
