@@ -69,12 +69,6 @@ class Forbidden(ApplicationError):
     status_code = status.HTTP_403_FORBIDDEN
 
 
-class Conflict(ApplicationError):
-    code = "conflict"
-    default_message = _("The request conflicts with the current state.")
-    status_code = status.HTTP_409_CONFLICT
-
-
 # DRF exception class -> (stable code, message in our own words). Our own message is used
 # so that every code reads the same whatever DRF's wording of the day.
 _DRF_CODES: list[tuple[type[exceptions.APIException], str, str | Promise]] = [

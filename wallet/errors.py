@@ -132,12 +132,6 @@ class CardHolderMismatch(WalletError):
     default_message = _("The cardholder's name must match your verified name.")
 
 
-class CardDeclined(WalletError):
-    code = "card_declined"
-    default_message = _("The bank declined this card. Choose another card.")
-    status_code = 402
-
-
 class BankUnavailable(WalletError):
     code = "bank_unavailable"
     default_message = _("The bank did not answer. Try again later.")

@@ -31,10 +31,7 @@ def user_accounts(user: Any) -> QuerySet[Account]:
 
 def balances(user: Any) -> list[ledger.Balance]:
     """Every sub-wallet of the user (customer wallets are never hot: no shards to add)."""
-    return [
-        ledger.Balance(account.pk, account.currency, account.balance_minor, account.held_minor)
-        for account in user_accounts(user)
-    ]
+    return [ledger.Balance.of(account) for account in user_accounts(user)]
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from wallet.api.base import (
 )
 from wallet.models import BankCard
 from wallet.services import bank
+from wallet.services.ledger import account_balance
 
 
 class CardSerializer(serializers.ModelSerializer[BankCard]):
@@ -168,8 +169,6 @@ class TopUpDetailApi(WalletApiView):
     @extend_schema(operation_id="wallet_topup_retrieve", responses=TopUpResultSerializer)
     def get(self, request: Request, topup_id: int) -> Response:
         topup = selectors.topup_for(authenticated_user(request), topup_id)
-        from wallet.services.ledger import account_balance
-
         return Response(
             renderers.topup_result(bank.TopUpResult(topup, account_balance(topup.account)))
         )
@@ -221,8 +220,6 @@ class WithdrawalDetailApi(WalletApiView):
     @extend_schema(operation_id="wallet_withdrawal_retrieve", responses=WithdrawalResultSerializer)
     def get(self, request: Request, withdrawal_id: int) -> Response:
         withdrawal = selectors.withdrawal_for(authenticated_user(request), withdrawal_id)
-        from wallet.services.ledger import account_balance
-
         return Response(
             renderers.withdrawal_result(
                 bank.WithdrawalResult(withdrawal, account_balance(withdrawal.account))

@@ -11,7 +11,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api import LinliAPIView
-from wallet.errors import IdempotencyKeyMissing
 from wallet.services.idempotency import Idempotency, Replayed, request_fingerprint
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -42,12 +41,9 @@ class WalletApiView(LinliAPIView):
         status_code: int = 201,
         resource: Callable[[Any], str] | None = None,
     ) -> Idempotency:
-        key = request.headers.get("Idempotency-Key", "").strip()
-        if not key:
-            raise IdempotencyKeyMissing()
         return Idempotency(
             user_id=int(request.user.pk or 0),
-            key=key,
+            key=request.headers.get("Idempotency-Key", "").strip(),
             fingerprint=request_fingerprint(request.method or "POST", request.path, request.data),
             render=render,
             status_code=status_code,

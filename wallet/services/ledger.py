@@ -44,6 +44,13 @@ class Balance:
     def available_minor(self) -> int:
         return self.balance_minor - self.held_minor
 
+    @classmethod
+    def of(cls, account: Account) -> Balance:
+        """The balance of a row just read; hot accounts need ``account_balance`` instead."""
+        if account.is_hot:
+            raise ValueError("a hot account's balance includes its shards")
+        return cls(account.pk, account.currency, account.balance_minor, account.held_minor)
+
 
 @dataclass(frozen=True)
 class Posted:

@@ -121,10 +121,10 @@ def release(*, user: Any, amount_cny_minor: int, counted_at: datetime) -> None:
             counter.save(update_fields=["used_minor"])
 
 
-def remaining(user: Any) -> dict[str, int | None]:
+def remaining(user: Any, profile: WalletProfile | None = None) -> dict[str, int | None]:
     """What is left today and under the verification level (for the dry run and pages)."""
     level = verification_level(user)
-    profile = WalletProfile.objects.filter(user_id=user.pk).first()
+    profile = profile or WalletProfile.objects.filter(user_id=user.pk).first()
     used = {
         (span, period): used
         for span, period, used in UsageCounter.objects.filter(user_id=user.pk).values_list(

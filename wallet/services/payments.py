@@ -109,22 +109,21 @@ def payment_preview(*, payer: Any, payee: Account, amount_minor: int, currency: 
     """What ``payment_create`` would do, without doing it."""
     check_amount(amount_minor)
     check_currency(currency)
-    account = wallet_account(payer, currency)
-    balance = ledger.account_balance(account)
+    balance = ledger.Balance.of(wallet_account(payer, currency))
+    profile = wallet_profile(payer)
     problems: list[str] = []
     if limits.verification_level(payer) < 1:
         problems.append("verification_required")
-    if wallet_profile(payer).is_frozen:
+    if profile.is_frozen:
         problems.append("wallet_frozen")
     if balance.available_minor < amount_minor:
         problems.append("insufficient_funds")
     if payee.currency != currency:
         problems.append("currency_not_supported")
     amount_cny = cny_equivalent(amount_minor, currency)
-    profile = wallet_profile(payer)
     if amount_cny > profile.single_limit_minor:
         problems.append("single_limit_exceeded")
-    left = limits.remaining(payer)
+    left = limits.remaining(payer, profile=profile)
     if left["day"] is not None and amount_cny > left["day"]:
         problems.append("daily_limit_exceeded")
     if left["level"] is not None and amount_cny > left["level"]:
@@ -132,7 +131,9 @@ def payment_preview(*, payer: Any, payee: Account, amount_minor: int, currency: 
     needs_pin = True
     if "wallet_frozen" not in problems:
         try:
-            needs_pin = pin_decision(user=payer, amount_cny_minor=amount_cny).needs_pin
+            needs_pin = pin_decision(
+                user=payer, amount_cny_minor=amount_cny, profile=profile
+            ).needs_pin
         except PinLocked:
             problems.append("pin_locked")
     return Preview(
@@ -169,6 +170,16 @@ def _authorise_debit(
     return amount_cny, authorise_payer(user=payer, amount_cny_minor=amount_cny, pin=pin)
 
 
+def _payer_wallet(payer: Any, currency: str, payee: Account) -> Account:
+    """The first steps of a debit's transaction: the payer's wallet, never the payee itself,
+    and the activity mark that also refuses a wallet frozen meanwhile."""
+    account = wallet_account(payer, currency)
+    if account.pk == payee.pk:
+        raise SelfTransfer()
+    mark_activity(payer)
+    return account
+
+
 def _count_limits(payer: Any, amount_cny: int, decision: PinDecision) -> None:
     limits.consume(
         user=payer,
@@ -200,10 +211,7 @@ def payment_create(
     )
 
     def work() -> PaymentResult:
-        account = wallet_account(payer, currency)
-        if account.pk == payee.pk:
-            raise SelfTransfer()
-        mark_activity(payer)
+        account = _payer_wallet(payer, currency, payee)
         posted = ledger.post(
             kind=JournalTransaction.Kind.PAYMENT,
             legs=[ledger.Leg(account, -amount_minor), ledger.Leg(payee, amount_minor)],
@@ -278,10 +286,7 @@ def hold_create(
     )
 
     def work() -> HoldResult:
-        account = wallet_account(payer, currency)
-        if account.pk == payee.pk:
-            raise SelfTransfer()
-        mark_activity(payer)
+        account = _payer_wallet(payer, currency, payee)
         balance = ledger.change_account(account, held_delta_minor=amount_minor)
         _count_limits(payer, amount_cny, decision)
         hold = Hold.objects.create(

@@ -132,9 +132,11 @@ class PinDecision:
     profile: WalletProfile
 
 
-def pin_decision(*, user: Any, amount_cny_minor: int) -> PinDecision:
+def pin_decision(
+    *, user: Any, amount_cny_minor: int, profile: WalletProfile | None = None
+) -> PinDecision:
     """Whether a payment of this size may go without a PIN right now."""
-    profile = wallet_profile(user)
+    profile = profile or wallet_profile(user)
     if profile.is_frozen:
         raise WalletFrozen()
     if profile.pin_locked_until and profile.pin_locked_until > timezone.now():
