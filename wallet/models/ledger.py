@@ -28,6 +28,9 @@ class Account(models.Model):
         FX_POSITION = "fx_position", _("FX position")
         PROMOTIONS = "promotions", _("Promotions")
         SUSPENSE = "suspense", _("Suspense")
+        # Holds whose payee is named only at capture (a red packet, a neighbour's reward);
+        # it never carries a balance: a capture posts from the payer to that payee.
+        ESCROW = "escrow", _("Escrow")
 
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")

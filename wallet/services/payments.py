@@ -264,6 +264,64 @@ def _announce_payment(payment: Payment, payer: Any, payee: Account) -> None:
     send_after_commit(*notices)
 
 
+@dataclass(frozen=True)
+class DebitAuthorisation:
+    """What ``authorise_debit`` established before the transaction: keep it for the debit."""
+
+    amount_cny_minor: int
+    decision: PinDecision
+
+
+def authorise_debit(
+    *,
+    payer: Any,
+    amount_minor: int,
+    currency: str = "CNY",
+    pin: str | None = None,
+    idempotency: Idempotency | None = None,
+) -> DebitAuthorisation:
+    """For callers that compose a hold with their own records in one transaction: run
+    before ``execute``, as the wallet's own procedures do (a wrong PIN must commit)."""
+    amount_cny, decision = _authorise_debit(
+        payer=payer,
+        payee_currency=currency,
+        amount_minor=amount_minor,
+        currency=currency,
+        pin=pin,
+        idempotency=idempotency,
+    )
+    return DebitAuthorisation(amount_cny, decision)
+
+
+def hold_place(
+    *,
+    payer: Any,
+    payee: Account,
+    amount_minor: int,
+    currency: str,
+    description: str,
+    authorisation: DebitAuthorisation,
+    lifetime: timedelta = DEFAULT_HOLD_LIFETIME,
+) -> HoldResult:
+    """Set money aside inside the caller's transaction (after ``authorise_debit``).
+
+    Locks the payer's wallet row; counts the amount against the payer's limits. A hold for
+    the escrow account is captured later to a payee named at capture.
+    """
+    ledger.require_transaction()
+    account = _payer_wallet(payer, currency, payee)
+    balance = ledger.change_account(account, held_delta_minor=amount_minor)
+    _count_limits(payer, authorisation.amount_cny_minor, authorisation.decision)
+    hold = Hold.objects.create(
+        account=account,
+        payee=payee,
+        amount_minor=amount_minor,
+        description=description[:200],
+        expires_at=timezone.now() + lifetime,
+    )
+    return HoldResult(hold, balance)
+
+
 def hold_create(
     *,
     payer: Any,
@@ -276,29 +334,96 @@ def hold_create(
     idempotency: Idempotency | None = None,
 ) -> HoldResult:
     """Set money aside for ``payee``; it counts against the payer's limits now."""
-    amount_cny, decision = _authorise_debit(
-        payer=payer,
-        payee_currency=payee.currency,
-        amount_minor=amount_minor,
-        currency=currency,
-        pin=pin,
-        idempotency=idempotency,
+    authorisation = DebitAuthorisation(
+        *_authorise_debit(
+            payer=payer,
+            payee_currency=payee.currency,
+            amount_minor=amount_minor,
+            currency=currency,
+            pin=pin,
+            idempotency=idempotency,
+        )
     )
-
-    def work() -> HoldResult:
-        account = _payer_wallet(payer, currency, payee)
-        balance = ledger.change_account(account, held_delta_minor=amount_minor)
-        _count_limits(payer, amount_cny, decision)
-        hold = Hold.objects.create(
-            account=account,
+    return execute(
+        idempotency,
+        lambda: hold_place(
+            payer=payer,
             payee=payee,
             amount_minor=amount_minor,
-            description=description[:200],
-            expires_at=timezone.now() + lifetime,
-        )
-        return HoldResult(hold, balance)
+            currency=currency,
+            description=description,
+            authorisation=authorisation,
+            lifetime=lifetime,
+        ),
+    )
 
-    return execute(idempotency, work)
+
+def hold_take(
+    *,
+    hold_id: int,
+    amount_minor: int | None = None,
+    final: bool = True,
+    to: Account | None = None,
+) -> PaymentResult:
+    """Capture inside the caller's transaction: lock the hold, post, record the payment.
+
+    ``to`` names the payee of a hold placed for the escrow account (a red packet's
+    claimant, the neighbour who helped); any other hold pays only its own payee.
+    """
+    ledger.require_transaction()
+    if amount_minor is not None:
+        check_amount(amount_minor)
+    locked = (
+        Hold.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("account", "payee")
+        .get(pk=hold_id)
+    )
+    if locked.status != Hold.Status.ACTIVE or locked.expires_at <= timezone.now():
+        raise HoldNotActive()
+    payee = locked.payee
+    if to is not None and to.pk != payee.pk:
+        if payee.system_code != Account.SystemCode.ESCROW:
+            raise ValueError("only an escrow hold is paid to a payee named at capture")
+        if to.currency != payee.currency or to.pk == locked.account_id:
+            raise SelfTransfer()
+        payee = to
+    elif payee.system_code == Account.SystemCode.ESCROW:
+        raise ValueError("an escrow hold needs the payee named at capture")
+    take = locked.remaining_minor if amount_minor is None else amount_minor
+    if take > locked.remaining_minor:
+        raise CaptureExceedsHold()
+    release = locked.remaining_minor if final else take
+    posted = ledger.post(
+        kind=JournalTransaction.Kind.CAPTURE,
+        legs=[ledger.Leg(locked.account, -take), ledger.Leg(payee, take)],
+        description=locked.description,
+        metadata={"hold_id": locked.pk},
+        held_changes={locked.account.pk: -release},
+    )
+    payer = locked.account.owner
+    unused = release - take
+    if unused:
+        limits.release(
+            user=payer,
+            amount_cny_minor=cny_equivalent(unused, locked.account.currency),
+            counted_at=locked.created_at,
+        )
+    locked.captured_minor += take
+    if final or locked.captured_minor == locked.amount_minor:
+        locked.status = Hold.Status.CAPTURED
+        locked.closed_at = timezone.now()
+    locked.save(update_fields=["captured_minor", "status", "closed_at"])
+    payment = Payment.objects.create(
+        payer=locked.account,
+        payee=payee,
+        amount_minor=take,
+        currency=locked.account.currency,
+        description=locked.description,
+        transaction=posted.transaction,
+        hold=locked,
+    )
+    _announce_payment(payment, payer, payee)
+    return PaymentResult(payment, posted.balances[locked.account.pk])
 
 
 def hold_capture(
@@ -315,55 +440,16 @@ def hold_capture(
     replay_if_recorded(idempotency)
     if amount_minor is not None:
         check_amount(amount_minor)
-
-    def work() -> PaymentResult:
-        locked = (
-            Hold.objects.select_for_update(of=("self",), no_key=True)
-            .select_related("account", "payee")
-            .get(pk=hold.pk)
-        )
-        if locked.status != Hold.Status.ACTIVE or locked.expires_at <= timezone.now():
-            raise HoldNotActive()
-        take = locked.remaining_minor if amount_minor is None else amount_minor
-        if take > locked.remaining_minor:
-            raise CaptureExceedsHold()
-        release = locked.remaining_minor if final else take
-        posted = ledger.post(
-            kind=JournalTransaction.Kind.CAPTURE,
-            legs=[ledger.Leg(locked.account, -take), ledger.Leg(locked.payee, take)],
-            description=locked.description,
-            metadata={"hold_id": locked.pk},
-            held_changes={locked.account.pk: -release},
-        )
-        payer = locked.account.owner
-        unused = release - take
-        if unused:
-            limits.release(
-                user=payer,
-                amount_cny_minor=cny_equivalent(unused, locked.account.currency),
-                counted_at=locked.created_at,
-            )
-        locked.captured_minor += take
-        if final or locked.captured_minor == locked.amount_minor:
-            locked.status = Hold.Status.CAPTURED
-            locked.closed_at = timezone.now()
-        locked.save(update_fields=["captured_minor", "status", "closed_at"])
-        payment = Payment.objects.create(
-            payer=locked.account,
-            payee=locked.payee,
-            amount_minor=take,
-            currency=locked.account.currency,
-            description=locked.description,
-            transaction=posted.transaction,
-            hold=locked,
-        )
-        _announce_payment(payment, payer, locked.payee)
-        return PaymentResult(payment, posted.balances[locked.account.pk])
-
-    return execute(idempotency, work)
+    return execute(
+        idempotency,
+        lambda: hold_take(hold_id=hold.pk, amount_minor=amount_minor, final=final),
+    )
 
 
-def _release_hold(hold_id: int, status: str, *, only_if_due: bool, now: Any = None) -> Hold | None:
+def hold_release(hold_id: int, status: str, *, only_if_due: bool, now: Any = None) -> Hold | None:
+    """Release what remains of a hold inside the caller's transaction (hold row locked
+    first); ``only_if_due`` skips a hold that is not active or not yet expired."""
+    ledger.require_transaction()
     locked = (
         Hold.objects.select_for_update(of=("self",), no_key=True)
         .select_related("account")
@@ -393,7 +479,7 @@ def hold_void(*, hold: Hold, idempotency: Idempotency | None = None) -> HoldResu
     replay_if_recorded(idempotency)
 
     def work() -> HoldResult:
-        released = _release_hold(hold.pk, Hold.Status.VOIDED, only_if_due=False)
+        released = hold_release(hold.pk, Hold.Status.VOIDED, only_if_due=False)
         assert released is not None  # not only_if_due: an inactive hold raised instead
         return HoldResult(released, ledger.account_balance(released.account))
 
@@ -411,7 +497,7 @@ def holds_expire_due(*, now: Any = None, batch: int = 500) -> int:
     expired = 0
     for hold_id in due:
         with transaction.atomic(durable=True):
-            if _release_hold(hold_id, Hold.Status.EXPIRED, only_if_due=True, now=now) is not None:
+            if hold_release(hold_id, Hold.Status.EXPIRED, only_if_due=True, now=now) is not None:
                 expired += 1
     return expired
 
