@@ -10,6 +10,8 @@ Three profiles, chosen by the environment alone (see README "Configuration"):
   environment, HTTPS-only cookies and redirects. Passes ``check --deploy``.
 """
 
+import base64
+import hashlib
 import os
 from pathlib import Path
 
@@ -342,6 +344,25 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Wallet ---------------------------------------------------------------------------------
 # The bank behind top-ups and withdrawals; the sandbox until a real bank's gateway is added.
+# Identity numbers: Fernet keys (newest first) and the HMAC key of their search digest.
+# Production must set both (a process without them does not start); elsewhere they are
+# derived from the secret key.
+if PRODUCTION:
+    IDENTITY_ENCRYPTION_KEYS = env_list("IDENTITY_ENCRYPTION_KEYS") or [
+        os.environ["IDENTITY_ENCRYPTION_KEYS"]
+    ]
+    IDENTITY_DIGEST_KEY = os.environ["IDENTITY_DIGEST_KEY"]
+else:
+    IDENTITY_ENCRYPTION_KEYS = env_list("IDENTITY_ENCRYPTION_KEYS") or [
+        base64.urlsafe_b64encode(hashlib.sha256(f"identity:{SECRET_KEY}".encode()).digest()).decode()
+    ]
+    IDENTITY_DIGEST_KEY = os.environ.get("IDENTITY_DIGEST_KEY", f"identity-digest:{SECRET_KEY}")
+# Called inside the transaction that binds a card: the bank confirmed the holder's name.
+WALLET_CARD_BOUND_HANDLER = "community.services.verification.bank_card_confirmed"
+COMMUNITY_IDENTITY_PROVIDER = os.environ.get(
+    "COMMUNITY_IDENTITY_PROVIDER", "community.verification.sandbox.SandboxIdentityProvider"
+)
+
 WALLET_GATEWAY = os.environ.get("WALLET_GATEWAY", "wallet.gateways.sandbox.SandboxBank")
 # Shared with the bank to sign its callbacks. Required in production.
 WALLET_BANK_WEBHOOK_SECRET = os.environ.get(

@@ -52,6 +52,8 @@ def production_env() -> dict[str, str]:
         "DATABASE_URL": "postgres://linli:linli@127.0.0.1:5432/linli",
         "REDIS_URL": "redis://127.0.0.1:6379/0",
         "WALLET_BANK_WEBHOOK_SECRET": secrets.token_urlsafe(32),
+        "IDENTITY_ENCRYPTION_KEYS": "RTfP2N0lJ3iJ4oJm0vW2Y6mWq0Z2m8Zb4n7G1S3c5dE=",
+        "IDENTITY_DIGEST_KEY": secrets.token_urlsafe(32),
     }
 
 

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_noop
 
 from core.errors import NotFound, ValidationFailed
@@ -85,31 +87,40 @@ def card_bind(
     if details.status != "valid":
         raise CardUnusable(extra={"reason": details.status})
     with transaction.atomic(durable=True):
-        has_default = BankCard.objects.filter(
-            owner_id=user.pk, is_default=True, removed_at__isnull=True
-        ).exists()
-        existing = BankCard.objects.select_for_update().filter(token=details.token).first()
-        if existing is not None:
-            if existing.owner_id != user.pk:
-                raise CardUnusable(extra={"reason": "bound_to_another_account"})
-            if existing.removed_at is not None:
-                # Binding a removed card again brings its record (and history) back.
-                existing.removed_at = None
-                existing.is_default = not has_default
-                existing.status = BankCard.Status.VALID
-                existing.save(update_fields=["removed_at", "is_default", "status"])
-            return existing
-        return BankCard.objects.create(
-            owner_id=user.pk,
-            bank_name=details.bank_name,
-            last4=details.last4,
-            expiry_month=details.expiry_month,
-            expiry_year=details.expiry_year,
-            holder_name=details.holder_name,
-            token=details.token,
-            nickname=nickname[:30],
-            is_default=not has_default,
-        )
+        card = _card_record(user, details, nickname)
+        # The bank has confirmed the holder's name: evidence for a higher verification level,
+        # kept by a higher layer that names its handler in settings.
+        if settings.WALLET_CARD_BOUND_HANDLER:
+            import_string(settings.WALLET_CARD_BOUND_HANDLER)(user=user, card=card)
+        return card
+
+
+def _card_record(user: Any, details: Any, nickname: str) -> BankCard:
+    has_default = BankCard.objects.filter(
+        owner_id=user.pk, is_default=True, removed_at__isnull=True
+    ).exists()
+    existing = BankCard.objects.select_for_update().filter(token=details.token).first()
+    if existing is not None:
+        if existing.owner_id != user.pk:
+            raise CardUnusable(extra={"reason": "bound_to_another_account"})
+        if existing.removed_at is not None:
+            # Binding a removed card again brings its record (and history) back.
+            existing.removed_at = None
+            existing.is_default = not has_default
+            existing.status = BankCard.Status.VALID
+            existing.save(update_fields=["removed_at", "is_default", "status"])
+        return existing
+    return BankCard.objects.create(
+        owner_id=user.pk,
+        bank_name=details.bank_name,
+        last4=details.last4,
+        expiry_month=details.expiry_month,
+        expiry_year=details.expiry_year,
+        holder_name=details.holder_name,
+        token=details.token,
+        nickname=nickname[:30],
+        is_default=not has_default,
+    )
 
 
 def card_rename(*, card: BankCard, nickname: str) -> BankCard:

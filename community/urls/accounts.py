@@ -1,6 +1,6 @@
 from django.urls import path
 
-from community import views
+from community.views import accounts as views
 
 urlpatterns = [
     path("", views.home, name="home"),
