@@ -4,6 +4,7 @@ from community.demo import DEMO_ESTATE, demo_user
 from community.models import Neighbourhood
 from core.demo import DemoLog
 from property_mgmt.models import Building, PropertyCompany, PropertyStaff, Unit
+from property_mgmt.services import company_take_over, staff_add
 
 BUILDINGS = ["1号楼", "2号楼", "3号楼"]
 FLOORS = 6
@@ -14,12 +15,8 @@ FLAT_AREAS = {"01": Decimal("89.50"), "02": Decimal("120.00")}
 def seed(log: DemoLog) -> None:
     estate = Neighbourhood.objects.get(slug=DEMO_ESTATE["slug"])
     company, _ = PropertyCompany.objects.get_or_create(name="安居物业")
-    company.neighbourhoods.add(estate)
-    PropertyStaff.objects.get_or_create(
-        company=company,
-        user=demo_user("+8613900000002"),
-        defaults={"role": PropertyStaff.Role.MANAGER},
-    )
+    company_take_over(company=company, neighbourhood=estate)
+    staff_add(company=company, user=demo_user("+8613900000002"), role=PropertyStaff.Role.MANAGER)
     for name in BUILDINGS:
         building, _ = Building.objects.get_or_create(
             neighbourhood=estate, name=name, defaults={"floors": FLOORS}
