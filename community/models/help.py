@@ -49,6 +49,9 @@ class HelpRequest(models.Model):
     expires_at = models.DateTimeField(_("open until"), db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
+    # Set when the helper says the job is done; the requester then has a few days to
+    # confirm or dispute before it completes on its own.
+    done_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
