@@ -258,6 +258,7 @@ def create_wallet_world() -> dict[str, Any]:
     from django.utils import timezone
 
     from community.models import User
+    from wallet.hashers import peppered
     from wallet.models import Account, JournalTransaction, WalletProfile
     from wallet.services import ledger
     from wallet.services.accounts import payee_account, system_account, wallet_account
@@ -293,7 +294,8 @@ def create_wallet_world() -> dict[str, Any]:
     WalletProfile.objects.bulk_create(
         WalletProfile(
             user=user,
-            pin_hash=make_password(PIN),
+            # Stored as pin_set stores it: the PIN keyed with the pepper, then hashed.
+            pin_hash=make_password(peppered(PIN)),
             pin_changed_at=now,
             single_limit_minor=MAX_SINGLE_LIMIT_MINOR,
             daily_limit_minor=MAX_DAILY_LIMIT_MINOR,
