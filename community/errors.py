@@ -34,3 +34,21 @@ class VerificationNeeded(CommunityError):
     code = "verification_needed"
     default_message = _("Verify your identity first (it takes under a minute).")
     status_code = 403
+
+
+# --- estates and announcements -----------------------------------------------------------
+
+
+class MembershipNotFollowed(CommunityError):
+    code = "membership_not_followed"
+    default_message = _(
+        "You are a confirmed resident or staff of this estate, so you cannot unfollow it. "
+        "Your property manager ends that."
+    )
+    status_code = 409
+
+
+class NotAnnouncementAuthor(CommunityError):
+    code = "not_announcement_author"
+    default_message = _("Only the author of this announcement can change its wording.")
+    status_code = 403
