@@ -45,3 +45,81 @@ class NeighbourhoodAdmin(admin.ModelAdmin[Neighbourhood]):
     list_display = ["name", "city", "district", "address"]
     search_fields = ["name", "address"]
     prepopulated_fields = {"slug": ("name",)}
+
+
+# --- verification ----------------------------------------------------------------------------
+
+from django.db.models import QuerySet  # noqa: E402
+from django.http import HttpRequest  # noqa: E402
+
+from community import crypto  # noqa: E402
+from community.models import IdentityRecord, LevelChange  # noqa: E402
+
+_IDENTITY_FIELDS = [
+    "user",
+    "real_name",
+    "id_number_masked",
+    "provider",
+    "provider_reference",
+    "verified_at",
+    "bank_confirmed_at",
+    "in_person_confirmed_at",
+    "in_person_confirmed_by",
+    "level_ceiling",
+]
+
+
+@admin.register(IdentityRecord)
+class IdentityRecordAdmin(admin.ModelAdmin[IdentityRecord]):
+    """Read-only; the number appears only masked. Levels change through the operator page
+    (/operator/verification/), which keeps the audit trail."""
+
+    list_display = ["user", "real_name", "id_number_masked", "level", "verified_at"]
+    list_select_related = ["user"]
+    fields = tuple(_IDENTITY_FIELDS)
+    readonly_fields = tuple(_IDENTITY_FIELDS)
+    search_fields = ["real_name", "user__phone"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[IdentityRecord]:
+        # Never decrypt what is never shown.
+        return super().get_queryset(request).defer("id_number")
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[IdentityRecord], search_term: str
+    ) -> tuple[QuerySet[IdentityRecord], bool]:
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = "".join(search_term.split())
+        if len(term) == 18:
+            results |= queryset.filter(id_number_digest=crypto.digest(term))
+        return results, may_have_duplicates
+
+    @admin.display(description=_("verification level"))
+    def level(self, record: IdentityRecord) -> str:
+        return str(record.user.get_verification_level_display())
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(LevelChange)
+class LevelChangeAdmin(admin.ModelAdmin[LevelChange]):
+    list_display = ["created_at", "user", "from_level", "to_level", "source", "actor", "reason"]
+    list_select_related = ["user", "actor"]
+    list_filter = ["source"]
+    search_fields = ["user__phone"]
+    readonly_fields = ["user", "from_level", "to_level", "source", "reason", "actor", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -52,3 +52,62 @@ class NotAnnouncementAuthor(CommunityError):
     code = "not_announcement_author"
     default_message = _("Only the author of this announcement can change its wording.")
     status_code = 403
+
+
+# --- verification ------------------------------------------------------------------------
+
+
+class InvalidIdentityNumber(CommunityError):
+    """The number breaks a rule of GB 11643-1999; ``extra["rule"]`` names which one."""
+
+    code = "invalid_identity_number"
+    default_message = _("This is not a valid resident identity number.")
+    status_code = 400
+
+    @property
+    def rule(self) -> str:
+        return str(self.extra.get("rule", ""))
+
+
+class AlreadyVerified(CommunityError):
+    code = "already_verified"
+    default_message = _("Your identity is already verified.")
+    status_code = 409
+
+
+class IdentityNumberInUse(CommunityError):
+    code = "identity_number_in_use"
+    default_message = _(
+        "This identity number is already linked to another Linli account. If it is yours, "
+        "contact customer service."
+    )
+    status_code = 409
+
+
+class IdentityNotConfirmed(CommunityError):
+    code = "identity_not_confirmed"
+    default_message = _(
+        "The name and identity number do not match the official records. Check both."
+    )
+
+
+class VerificationRateLimited(CommunityError):
+    code = "rate_limited"
+    default_message = _("Too many attempts. You can try again tomorrow.")
+    status_code = 429
+
+
+class VerificationUnavailable(CommunityError):
+    code = "verification_unavailable"
+    default_message = _("Identity checks are not available right now. Please try again later.")
+    status_code = 503
+
+
+class ResidentNotVerified(CommunityError):
+    code = "resident_not_verified"
+    default_message = _("This person has not verified their identity in Linli yet.")
+
+
+class LevelAboveEvidence(CommunityError):
+    code = "level_above_evidence"
+    default_message = _("The evidence on file does not support this level.")

@@ -1,3 +1,12 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from community.api import verification as api
+
+urlpatterns = [
+    path("verification/", api.VerificationApi.as_view(), name="api-verification"),
+    path(
+        "operator/verification/level/",
+        api.OperatorLevelApi.as_view(),
+        name="api-operator-verification-level",
+    ),
+]

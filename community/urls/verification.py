@@ -1,3 +1,13 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from community.views import verification as views
+
+urlpatterns = [
+    path("verify/", views.verify, name="verify"),
+    path("operator/verification/", views.operator_verification, name="operator-verification"),
+    path(
+        "estates/<int:neighbourhood_id>/in-person-check/",
+        views.in_person_check,
+        name="estate-in-person-check",
+    ),
+]
