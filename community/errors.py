@@ -111,3 +111,59 @@ class ResidentNotVerified(CommunityError):
 class LevelAboveEvidence(CommunityError):
     code = "level_above_evidence"
     default_message = _("The evidence on file does not support this level.")
+
+
+# --- circles -----------------------------------------------------------------------------
+
+
+class NotACircleMember(CommunityError):
+    code = "not_a_circle_member"
+    default_message = _("Join this circle first.")
+    status_code = 403
+
+
+class NotCircleModerator(CommunityError):
+    code = "not_circle_moderator"
+    default_message = _("Only the circle's admins and the estate's property staff can do this.")
+    status_code = 403
+
+
+class CircleNameTaken(CommunityError):
+    code = "circle_name_taken"
+    default_message = _("This estate already has a circle with that name.")
+    status_code = 409
+
+
+class RateLimited(CommunityError):
+    code = "rate_limited"
+    default_message = _("You are posting too fast. Please wait a while and try again.")
+    status_code = 429
+
+
+class ImageRejected(CommunityError):
+    code = "image_rejected"
+    default_message = _("Some of the pictures cannot be used.")
+    status_code = 400
+
+
+class ContentHidden(CommunityError):
+    code = "content_hidden"
+    default_message = _("This has been hidden by a moderator.")
+    status_code = 409
+
+
+class AlreadyReported(CommunityError):
+    code = "already_reported"
+    default_message = _("You have already reported this.")
+    status_code = 409
+
+
+class BlockedByAuthor(CommunityError):
+    code = "blocked_by_author"
+    default_message = _("You cannot reply to this neighbour.")
+    status_code = 403
+
+
+class CannotBlockSelf(CommunityError):
+    code = "cannot_block_self"
+    default_message = _("You cannot block yourself.")
