@@ -75,10 +75,14 @@ def test_targeted_announcement_reaches_only_its_buildings(estate):
     # Then the targeted one counts and shows to buildings 1 and 3 only
     assert targeted.building_refs == [1, 3]
     assert targeted.audience_count == 2
-    assert visible_ids(in_one, estate) == visible_ids(in_three, estate) == {
-        targeted.pk,
-        everyone.pk,
-    }
+    assert (
+        visible_ids(in_one, estate)
+        == visible_ids(in_three, estate)
+        == {
+            targeted.pk,
+            everyone.pk,
+        }
+    )
     assert visible_ids(in_two, estate) == {everyone.pk}
     assert visible_ids(homeless, estate) == {everyone.pk}
     # and visitors see the estate-wide notices but never a targeted one
