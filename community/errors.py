@@ -167,3 +167,99 @@ class BlockedByAuthor(CommunityError):
 class CannotBlockSelf(CommunityError):
     code = "cannot_block_self"
     default_message = _("You cannot block yourself.")
+
+
+# --- neighbour help and red packets ------------------------------------------------------
+
+
+class HelpNotOpen(CommunityError):
+    code = "help_not_open"
+    default_message = _("This request is no longer open: someone was chosen, or it ended.")
+    status_code = 409
+
+
+class HelpNotAllowed(CommunityError):
+    code = "help_not_allowed"
+    default_message = _("Only the neighbour who asked, or the one helping, can do this.")
+    status_code = 403
+
+
+class HelpOwnRequest(CommunityError):
+    code = "help_own_request"
+    default_message = _("You cannot offer help on your own request.")
+    status_code = 400
+
+
+class HelpOfferRefused(CommunityError):
+    code = "help_offer_refused"
+    default_message = _("You cannot offer help on this request.")
+    status_code = 403
+
+
+class HelpAlreadyOffered(CommunityError):
+    code = "help_already_offered"
+    default_message = _("You have already offered to help with this.")
+    status_code = 409
+
+
+class HelpOfferNotAvailable(CommunityError):
+    code = "help_offer_not_available"
+    default_message = _("This offer was withdrawn or is no longer open.")
+    status_code = 409
+
+
+class HelpWrongState(CommunityError):
+    code = "help_wrong_state"
+    default_message = _("This cannot be done at this stage of the request.")
+    status_code = 409
+
+
+class HelpAlreadyDone(CommunityError):
+    code = "help_already_done"
+    default_message = _(
+        "Your helper has marked this done: confirm it, or open a dispute if something is wrong."
+    )
+    status_code = 409
+
+
+class HelpAlreadyRated(CommunityError):
+    code = "help_already_rated"
+    default_message = _("You have already rated this neighbour for this request.")
+    status_code = 409
+
+
+class HelpDisputeExists(CommunityError):
+    code = "help_dispute_exists"
+    default_message = _("A dispute was already opened on this request.")
+    status_code = 409
+
+
+class RedPacketNotOpen(CommunityError):
+    code = "red_packet_not_open"
+    default_message = _("Too late: this red packet has been fully claimed or has expired.")
+    status_code = 409
+
+
+class RedPacketAlreadyClaimed(CommunityError):
+    code = "red_packet_already_claimed"
+    default_message = _("You have already opened this red packet.")
+    status_code = 409
+
+
+class RedPacketOwn(CommunityError):
+    code = "red_packet_own"
+    default_message = _("Your neighbours open your red packet; you cannot claim a share of it.")
+    status_code = 403
+
+
+class RedPacketClaimsTooFast(CommunityError):
+    # Same code as the circles' posting limit on purpose: a client backs off the same way.
+    code = "rate_limited"
+    default_message = _("You are opening red packets too fast. Please wait a few minutes.")
+    status_code = 429
+
+
+class RedPacketCircleOnly(CommunityError):
+    code = "red_packet_circle_only"
+    default_message = _("Only members of this circle can send or open its red packets.")
+    status_code = 403
