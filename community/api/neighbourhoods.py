@@ -105,6 +105,8 @@ class EstateFollowApi(LinliAPIView):
 
 
 class EstateMembersApi(LinliAPIView):
+    pagination_class = Pages  # so the schema shows the paged envelope
+
     class OutputSerializer(serializers.Serializer[Any]):
         user_id = serializers.IntegerField()
         name = serializers.CharField(source="user.display_name")
@@ -126,6 +128,8 @@ class EstateMembersApi(LinliAPIView):
 
 
 class EstateAnnouncementsApi(LinliAPIView):
+    pagination_class = Pages
+
     class InputSerializer(serializers.Serializer[Any]):
         title = serializers.CharField(max_length=100)
         body = serializers.CharField(max_length=5000)

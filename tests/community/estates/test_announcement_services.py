@@ -276,3 +276,25 @@ def test_pinned_come_first_then_newest(estate):
     new = publish(staff, estate, title="新")
     feed = [a.pk for a in notices.visible_announcements(resident(estate), estate)]
     assert feed == [pinned_old.pk, new.pk, old.pk]
+
+
+def test_urgent_notice_is_pushed_live_after_commit(estate, django_capture_on_commit_callbacks):
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from core.notifications import user_group
+
+    # Given a member with an open websocket (a channel in their group)
+    staff = make_staff(estate)
+    member = resident(estate)
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(user_group(member.pk), channel)
+    # When staff publish an urgent notice and it commits
+    with django_capture_on_commit_callbacks(execute=True):
+        announcement = publish(staff, estate, urgency=URGENT)
+    # Then the socket receives it with the new unread count
+    message = async_to_sync(layer.receive)(channel)
+    payload = message["payload"]
+    assert (payload["kind"], payload["unread"]) == ("announcement_urgent", 1)
+    assert payload["data"]["announcement_id"] == announcement.pk
