@@ -33,6 +33,8 @@ def _items(user: User | None) -> list[NavItem]:
     items = [NavItem(home_label, reverse("home"), "home", "home")]
     if user.role == User.Role.RESIDENT:
         items.append(NavItem(_("Wallet"), reverse("wallet-home"), "wallet", "wallet-home"))
+    if user.role in (User.Role.RESIDENT, User.Role.PROPERTY_STAFF):
+        items.append(NavItem(_("Neighbours"), reverse("estates"), "estates", "estates"))
     if user.role == User.Role.OPERATOR:
         items.append(NavItem(_("Admin"), reverse("admin:index"), "admin", "admin:index"))
         items.append(NavItem(_("API"), reverse("api-docs"), "api", "api-docs"))
