@@ -52,7 +52,6 @@ class NeighbourhoodAdmin(admin.ModelAdmin[Neighbourhood]):
 from django.db.models import QuerySet  # noqa: E402
 from django.http import HttpRequest  # noqa: E402
 
-from community import crypto  # noqa: E402
 from community.models import IdentityRecord, LevelChange  # noqa: E402
 
 _IDENTITY_FIELDS = [
@@ -71,8 +70,9 @@ _IDENTITY_FIELDS = [
 
 @admin.register(IdentityRecord)
 class IdentityRecordAdmin(admin.ModelAdmin[IdentityRecord]):
-    """Read-only; the number appears only masked. Levels change through the operator page
-    (/operator/verification/), which keeps the audit trail."""
+    """Read-only; the number appears only masked. Look people up by identity number, and
+    change levels, on the operator page (/operator/verification/): it searches by digest
+    without putting the number in a URL, and keeps the audit trail."""
 
     list_display = ["user", "real_name", "id_number_masked", "level", "verified_at"]
     list_select_related = ["user"]
@@ -83,15 +83,6 @@ class IdentityRecordAdmin(admin.ModelAdmin[IdentityRecord]):
     def get_queryset(self, request: HttpRequest) -> QuerySet[IdentityRecord]:
         # Never decrypt what is never shown.
         return super().get_queryset(request).defer("id_number")
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[IdentityRecord], search_term: str
-    ) -> tuple[QuerySet[IdentityRecord], bool]:
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        term = "".join(search_term.split())
-        if len(term) == 18:
-            results |= queryset.filter(id_number_digest=crypto.digest(term))
-        return results, may_have_duplicates
 
     @admin.display(description=_("verification level"))
     def level(self, record: IdentityRecord) -> str:

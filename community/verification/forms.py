@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -33,6 +35,11 @@ class IdentityForm(forms.Form):
             }
         ),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The server accepts a few typed spaces; the phone keyboard stops at 18 characters.
+        self.fields["id_number"].widget.attrs["maxlength"] = "18"
 
 
 class LookupForm(forms.Form):

@@ -74,6 +74,7 @@ def operator_verification(request: HttpRequest) -> HttpResponse:
         # POST, so that an identity number never lands in a URL or an access log.
         searched = True
         found = selectors.user_lookup(lookup_form.cleaned_data["query"])
+        lookup_form = forms.LookupForm()  # not echoed back: it may be an identity number
     elif action == "level" and level_form.is_valid():
         found = User.objects.filter(pk=level_form.cleaned_data["user_id"]).first()
         if found is None:
