@@ -58,6 +58,21 @@ def photo(
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
 
 
+def busy_circle(circle, admin, *, posts: int):
+    """``posts`` posts, each with two pictures, two replies and a like."""
+    people = [member_of(circle, f"跑友{i}") for i in range(3)]
+    for number in range(posts):
+        author = people[number % len(people)]
+        post = services.post_create(
+            author=author, circle=circle, body=f"帖子{number}", images=[photo(), photo()]
+        )
+        services.comment_create(author=admin, post=post, body="赞")
+        services.comment_create(author=people[0], post=post, body="同去")
+        services.post_like(user=admin, post=post)
+        services.report_create(reporter=people[1], post=post, reason="测试")
+    return people
+
+
 def api_for(user) -> APIClient:
     api = APIClient()
     api.force_authenticate(user)

@@ -126,4 +126,6 @@ def test_member_count_matches_rows_after_a_mix(circle):
     services.circle_leave(user=people[0], circle=circle)
     services.circle_join(user=people[1], circle=circle)
     circle.refresh_from_db()
-    assert circle.member_count == CircleMember.objects.filter(circle=circle, status="active").count()
+    assert (
+        circle.member_count == CircleMember.objects.filter(circle=circle, status="active").count()
+    )

@@ -109,15 +109,15 @@ def test_a_truncated_jpeg_is_refused_as_damaged():
 
 def test_ten_pictures_are_refused(circle, runner):
     with pytest.raises(ImageRejected) as refused:
-        post_create(
-            author=runner, circle=circle, body="十张", images=[photo() for _ in range(10)]
-        )
+        post_create(author=runner, circle=circle, body="十张", images=[photo() for _ in range(10)])
     assert "9" in str(refused.value.fields["images"][0])
     assert not Post.objects.exists()
 
 
 def test_nine_pictures_are_fine(circle, runner):
-    post = post_create(author=runner, circle=circle, body="九宫格", images=[photo() for _ in range(9)])
+    post = post_create(
+        author=runner, circle=circle, body="九宫格", images=[photo() for _ in range(9)]
+    )
     assert list(post.images.values_list("position", flat=True)) == list(range(9))
 
 
