@@ -26,7 +26,7 @@ from core.errors import NotFound
 # --- shapes ----------------------------------------------------------------------------------
 
 
-class AuthorSerializer(serializers.Serializer[User]):
+class CircleAuthorSerializer(serializers.Serializer[User]):
     id = serializers.IntegerField()
     name = serializers.SerializerMethodField()
 
@@ -52,8 +52,8 @@ class CircleSerializer(serializers.ModelSerializer[Circle]):
         ]
 
 
-class CommentSerializer(serializers.ModelSerializer[Comment]):
-    author = AuthorSerializer()
+class CircleCommentSerializer(serializers.ModelSerializer[Comment]):
+    author = CircleAuthorSerializer()
     hidden = serializers.SerializerMethodField()
 
     class Meta:
@@ -64,7 +64,7 @@ class CommentSerializer(serializers.ModelSerializer[Comment]):
         return comment.hidden_at is not None
 
 
-class ImageSerializer(serializers.Serializer[Any]):
+class CircleImageSerializer(serializers.Serializer[Any]):
     url = serializers.SerializerMethodField()
     width = serializers.IntegerField()
     height = serializers.IntegerField()
@@ -75,12 +75,12 @@ class ImageSerializer(serializers.Serializer[Any]):
         return str(request.build_absolute_uri(url)) if request else url
 
 
-class PostSerializer(serializers.ModelSerializer[Post]):
-    author = AuthorSerializer()
-    images = ImageSerializer(many=True, source="images.all")
+class CirclePostSerializer(serializers.ModelSerializer[Post]):
+    author = CircleAuthorSerializer()
+    images = CircleImageSerializer(many=True, source="images.all")
     liked = serializers.BooleanField(source="viewer_liked", default=False)
     hidden = serializers.SerializerMethodField()
-    comments = CommentSerializer(
+    comments = CircleCommentSerializer(
         many=True,
         source="comment_preview",
         default=list,
@@ -108,14 +108,14 @@ class PostSerializer(serializers.ModelSerializer[Post]):
         return post.hidden_at is not None
 
 
-class PostDetailSerializer(PostSerializer):
-    comments = CommentSerializer(many=True, source="visible_comment_list")
+class CirclePostDetailSerializer(CirclePostSerializer):
+    comments = CircleCommentSerializer(many=True, source="visible_comment_list")
 
 
 # "status" and "role" are plain strings in the schema: several models use those names for
 # different choice sets, and drf-spectacular cannot name their enums apart.
-class MemberSerializer(serializers.ModelSerializer[CircleMember]):
-    user = AuthorSerializer()
+class CircleMemberSerializer(serializers.ModelSerializer[CircleMember]):
+    user = CircleAuthorSerializer()
     role = serializers.CharField(read_only=True, help_text="member or admin")
     status = serializers.CharField(read_only=True, help_text="pending or active")
 
@@ -124,10 +124,10 @@ class MemberSerializer(serializers.ModelSerializer[CircleMember]):
         fields = ["id", "circle_id", "user", "role", "status", "joined_at"]
 
 
-class ReportSerializer(serializers.ModelSerializer[Report]):
-    post = PostSerializer(read_only=True)
-    comment = CommentSerializer(read_only=True, allow_null=True)
-    reporter = AuthorSerializer()
+class CircleReportSerializer(serializers.ModelSerializer[Report]):
+    post = CirclePostSerializer(read_only=True)
+    comment = CircleCommentSerializer(read_only=True, allow_null=True)
+    reporter = CircleAuthorSerializer()
     status = serializers.CharField(read_only=True, help_text="open, hidden or dismissed")
 
     class Meta:
@@ -135,8 +135,8 @@ class ReportSerializer(serializers.ModelSerializer[Report]):
         fields = ["id", "post", "comment", "reporter", "reason", "status", "created_at"]
 
 
-class BlockSerializer(serializers.ModelSerializer[Block]):
-    blocked = AuthorSerializer()
+class CircleBlockSerializer(serializers.ModelSerializer[Block]):
+    blocked = CircleAuthorSerializer()
 
     class Meta:
         model = Block
@@ -195,13 +195,13 @@ class CircleListCreateApi(LinliAPIView):
 
 
 class CircleJoinApi(LinliAPIView):
-    OutputSerializer = MemberSerializer
+    OutputSerializer = CircleMemberSerializer
 
-    @extend_schema(operation_id="circles_join", request=None, responses=MemberSerializer)
+    @extend_schema(operation_id="circles_join", request=None, responses=CircleMemberSerializer)
     def post(self, request: Request, circle_id: int) -> Response:
         user, circle = _circle(request, circle_id)
         member = services.circle_join(user=user, circle=circle)
-        return Response(MemberSerializer(member).data)
+        return Response(CircleMemberSerializer(member).data)
 
 
 class CircleLeaveApi(LinliAPIView):
@@ -213,14 +213,16 @@ class CircleLeaveApi(LinliAPIView):
 
 
 class CirclePendingMembersApi(LinliAPIView):
-    OutputSerializer = MemberSerializer
+    OutputSerializer = CircleMemberSerializer
 
-    @extend_schema(operation_id="circles_pending_members", responses=MemberSerializer(many=True))
+    @extend_schema(
+        operation_id="circles_pending_members", responses=CircleMemberSerializer(many=True)
+    )
     def get(self, request: Request, circle_id: int) -> Response:
         user, circle = _circle(request, circle_id)
         if not sel.can_moderate(user, circle):
             raise NotCircleModerator()
-        return Response(MemberSerializer(sel.pending_members(circle), many=True).data)
+        return Response(CircleMemberSerializer(sel.pending_members(circle), many=True).data)
 
 
 def _pending(circle: Circle, member_id: int) -> CircleMember:
@@ -231,13 +233,15 @@ def _pending(circle: Circle, member_id: int) -> CircleMember:
 
 
 class CircleMemberApproveApi(LinliAPIView):
-    OutputSerializer = MemberSerializer
+    OutputSerializer = CircleMemberSerializer
 
-    @extend_schema(operation_id="circles_member_approve", request=None, responses=MemberSerializer)
+    @extend_schema(
+        operation_id="circles_member_approve", request=None, responses=CircleMemberSerializer
+    )
     def post(self, request: Request, circle_id: int, member_id: int) -> Response:
         user, circle = _circle(request, circle_id)
         member = services.circle_member_approve(actor=user, member=_pending(circle, member_id))
-        return Response(MemberSerializer(member).data)
+        return Response(CircleMemberSerializer(member).data)
 
 
 class CircleMemberRejectApi(LinliAPIView):
@@ -251,28 +255,31 @@ class CircleMemberRejectApi(LinliAPIView):
 # --- posts -----------------------------------------------------------------------------------
 
 
-class FeedSerializer(serializers.Serializer[Any]):
-    results = PostSerializer(many=True)
+class CircleFeedSerializer(serializers.Serializer[Any]):
+    results = CirclePostSerializer(many=True)
     next_before = serializers.IntegerField(
         allow_null=True, help_text="Pass as ?before= to read the next (older) page."
     )
 
 
-class PostListCreateApi(LinliAPIView):
+class CirclePostListCreateApi(LinliAPIView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     class InputSerializer(serializers.Serializer[Any]):
         body = serializers.CharField(max_length=services.POST_MAX_CHARS)
         images = serializers.ListField(
-            child=serializers.FileField(), required=False, max_length=MAX_IMAGES, default=list
+            child=serializers.FileField(),
+            required=False,
+            default=list,
+            help_text=f"Up to {MAX_IMAGES} JPEG, PNG or WebP pictures (10 MB each).",
         )
 
-    OutputSerializer = PostSerializer
+    OutputSerializer = CirclePostSerializer
 
     @extend_schema(
         operation_id="circles_feed",
         parameters=[OpenApiParameter("before", int, description="The last post id seen.")],
-        responses=FeedSerializer,
+        responses=CircleFeedSerializer,
     )
     def get(self, request: Request, circle_id: int) -> Response:
         user, circle = _circle(request, circle_id)
@@ -284,7 +291,9 @@ class PostListCreateApi(LinliAPIView):
         posts = posts[: sel.FEED_PAGE_SIZE]
         return Response(
             {
-                "results": PostSerializer(posts, many=True, context={"request": request}).data,
+                "results": CirclePostSerializer(
+                    posts, many=True, context={"request": request}
+                ).data,
                 "next_before": posts[-1].pk if more else None,
             }
         )
@@ -292,7 +301,7 @@ class PostListCreateApi(LinliAPIView):
     @extend_schema(
         operation_id="circles_post_create",
         request={"multipart/form-data": InputSerializer},
-        responses={201: PostSerializer},
+        responses={201: CirclePostSerializer},
     )
     def post(self, request: Request, circle_id: int) -> Response:
         user, circle = _circle(request, circle_id)
@@ -302,60 +311,61 @@ class PostListCreateApi(LinliAPIView):
         post = services.post_create(author=user, circle=circle, **data.validated_data)
         post = sel.post_visible(user, circle, post.pk)
         return Response(
-            PostSerializer(post, context={"request": request}).data, status=status.HTTP_201_CREATED
+            CirclePostSerializer(post, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
         )
 
 
-class PostDetailApi(LinliAPIView):
-    OutputSerializer = PostDetailSerializer
+class CirclePostDetailApi(LinliAPIView):
+    OutputSerializer = CirclePostDetailSerializer
 
-    @extend_schema(operation_id="circles_post_detail", responses=PostDetailSerializer)
+    @extend_schema(operation_id="circles_post_detail", responses=CirclePostDetailSerializer)
     def get(self, request: Request, circle_id: int, post_id: int) -> Response:
         _user, post = _readable_post(request, circle_id, post_id)
-        return Response(PostDetailSerializer(post, context={"request": request}).data)
+        return Response(CirclePostDetailSerializer(post, context={"request": request}).data)
 
 
-class CommentCreateApi(LinliAPIView):
+class CircleCommentCreateApi(LinliAPIView):
     class InputSerializer(serializers.Serializer[Any]):
         body = serializers.CharField(max_length=services.COMMENT_MAX_CHARS)
 
-    OutputSerializer = CommentSerializer
+    OutputSerializer = CircleCommentSerializer
 
     @extend_schema(
         operation_id="circles_comment_create",
         request=InputSerializer,
-        responses={201: CommentSerializer},
+        responses={201: CircleCommentSerializer},
     )
     def post(self, request: Request, circle_id: int, post_id: int) -> Response:
         user, post = _readable_post(request, circle_id, post_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         comment = services.comment_create(author=user, post=post, **data.validated_data)
-        return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+        return Response(CircleCommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
 
-class LikeSerializer(serializers.Serializer[Any]):
+class CircleLikeSerializer(serializers.Serializer[Any]):
     liked = serializers.BooleanField()
     like_count = serializers.IntegerField()
 
 
-class PostLikeApi(LinliAPIView):
+class CirclePostLikeApi(LinliAPIView):
     """POST likes, DELETE takes the like back; both idempotent."""
 
-    OutputSerializer = LikeSerializer
+    OutputSerializer = CircleLikeSerializer
 
     def _answer(self, user: User, post: Post) -> Response:
         post.refresh_from_db(fields=["like_count"])
         liked = post.likes.filter(user_id=user.pk).exists()
         return Response({"liked": liked, "like_count": post.like_count})
 
-    @extend_schema(operation_id="circles_post_like", request=None, responses=LikeSerializer)
+    @extend_schema(operation_id="circles_post_like", request=None, responses=CircleLikeSerializer)
     def post(self, request: Request, circle_id: int, post_id: int) -> Response:
         user, post = _readable_post(request, circle_id, post_id)
         services.post_like(user=user, post=post)
         return self._answer(user, post)
 
-    @extend_schema(operation_id="circles_post_unlike", request=None, responses=LikeSerializer)
+    @extend_schema(operation_id="circles_post_unlike", request=None, responses=CircleLikeSerializer)
     def delete(self, request: Request, circle_id: int, post_id: int) -> Response:
         user, post = _readable_post(request, circle_id, post_id)
         services.post_unlike(user=user, post=post)
@@ -365,7 +375,7 @@ class PostLikeApi(LinliAPIView):
 # --- reports and moderation ------------------------------------------------------------------
 
 
-class ReportCreateApi(LinliAPIView):
+class CircleReportCreateApi(LinliAPIView):
     class InputSerializer(serializers.Serializer[Any]):
         reason = serializers.CharField(max_length=services.REASON_MAX_CHARS)
         comment_id = serializers.IntegerField(required=False, allow_null=True, default=None)
@@ -395,7 +405,7 @@ class ReportCreateApi(LinliAPIView):
         return Response(self.OutputSerializer(report).data, status=status.HTTP_201_CREATED)
 
 
-class ContentHideApi(LinliAPIView):
+class CircleContentHideApi(LinliAPIView):
     class InputSerializer(serializers.Serializer[Any]):
         reason = serializers.CharField(max_length=services.REASON_MAX_CHARS)
         comment_id = serializers.IntegerField(required=False, allow_null=True, default=None)
@@ -424,19 +434,21 @@ class ContentHideApi(LinliAPIView):
         )
 
 
-class ReportListApi(LinliAPIView):
-    OutputSerializer = ReportSerializer
+class CircleReportListApi(LinliAPIView):
+    OutputSerializer = CircleReportSerializer
 
-    @extend_schema(operation_id="circles_reports_list", responses=ReportSerializer(many=True))
+    @extend_schema(operation_id="circles_reports_list", responses=CircleReportSerializer(many=True))
     def get(self, request: Request, circle_id: int) -> Response:
         user, circle = _circle(request, circle_id)
         if not sel.can_moderate(user, circle):
             raise NotCircleModerator()
         reports = sel.open_reports(circle).prefetch_related("post__images")
-        return Response(ReportSerializer(reports, many=True, context={"request": request}).data)
+        return Response(
+            CircleReportSerializer(reports, many=True, context={"request": request}).data
+        )
 
 
-class ReportResolveApi(LinliAPIView):
+class CircleReportResolveApi(LinliAPIView):
     class InputSerializer(serializers.Serializer[Any]):
         action = serializers.ChoiceField(choices=["hide", "dismiss"])
         reason = serializers.CharField(
@@ -469,20 +481,24 @@ class BlockListCreateApi(LinliAPIView):
     class InputSerializer(serializers.Serializer[Any]):
         user_id = serializers.IntegerField()
 
-    OutputSerializer = BlockSerializer
+    OutputSerializer = CircleBlockSerializer
 
-    @extend_schema(operation_id="blocks_list", responses=BlockSerializer(many=True))
+    @extend_schema(operation_id="blocks_list", responses=CircleBlockSerializer(many=True))
     def get(self, request: Request) -> Response:
-        return Response(BlockSerializer(sel.blocks_of(signed_in_user(request)), many=True).data)
+        return Response(
+            CircleBlockSerializer(sel.blocks_of(signed_in_user(request)), many=True).data
+        )
 
-    @extend_schema(operation_id="blocks_create", request=InputSerializer, responses=BlockSerializer)
+    @extend_schema(
+        operation_id="blocks_create", request=InputSerializer, responses=CircleBlockSerializer
+    )
     def post(self, request: Request) -> Response:
         user = signed_in_user(request)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         blocked = sel.neighbour_visible(user, data.validated_data["user_id"])
         block = services.block_create(blocker=user, blocked=blocked)
-        return Response(BlockSerializer(block).data, status=status.HTTP_201_CREATED)
+        return Response(CircleBlockSerializer(block).data, status=status.HTTP_201_CREATED)
 
 
 class BlockDeleteApi(LinliAPIView):

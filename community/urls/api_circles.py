@@ -28,19 +28,23 @@ urlpatterns = [
         name="api-circle-member-reject",
     ),
     path(
-        "circles/<int:circle_id>/posts/", api.PostListCreateApi.as_view(), name="api-circle-posts"
+        "circles/<int:circle_id>/posts/",
+        api.CirclePostListCreateApi.as_view(),
+        name="api-circle-posts",
     ),
-    path(f"{_POST}/", api.PostDetailApi.as_view(), name="api-circle-post"),
-    path(f"{_POST}/comments/", api.CommentCreateApi.as_view(), name="api-circle-comments"),
-    path(f"{_POST}/like/", api.PostLikeApi.as_view(), name="api-circle-like"),
-    path(f"{_POST}/reports/", api.ReportCreateApi.as_view(), name="api-circle-report"),
-    path(f"{_POST}/hide/", api.ContentHideApi.as_view(), name="api-circle-hide"),
+    path(f"{_POST}/", api.CirclePostDetailApi.as_view(), name="api-circle-post"),
+    path(f"{_POST}/comments/", api.CircleCommentCreateApi.as_view(), name="api-circle-comments"),
+    path(f"{_POST}/like/", api.CirclePostLikeApi.as_view(), name="api-circle-like"),
+    path(f"{_POST}/reports/", api.CircleReportCreateApi.as_view(), name="api-circle-report"),
+    path(f"{_POST}/hide/", api.CircleContentHideApi.as_view(), name="api-circle-hide"),
     path(
-        "circles/<int:circle_id>/reports/", api.ReportListApi.as_view(), name="api-circle-reports"
+        "circles/<int:circle_id>/reports/",
+        api.CircleReportListApi.as_view(),
+        name="api-circle-reports",
     ),
     path(
         "circles/<int:circle_id>/reports/<int:report_id>/resolve/",
-        api.ReportResolveApi.as_view(),
+        api.CircleReportResolveApi.as_view(),
         name="api-circle-report-resolve",
     ),
     path("blocks/", api.BlockListCreateApi.as_view(), name="api-blocks"),
