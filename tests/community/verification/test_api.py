@@ -142,3 +142,18 @@ def test_operator_endpoint_errors(resident):
     }
     no_reason = level_call(api, resident.pk, reason="")
     assert no_reason.status_code == 400 and "reason" in no_reason.json()["error"]["fields"]
+
+
+def test_operator_endpoint_history_has_a_fixed_number_of_queries(
+    resident, django_assert_max_num_queries
+):
+    identity_submit(user=resident, real_name="王芳", id_number=NUMBER)
+    api = client_for(make_operator())
+    with django_assert_max_num_queries(14):
+        first = level_call(api, resident.pk, level=0, reason="one")
+    assert len(first.json()["history"]) == 2
+    for index in range(6):
+        level_call(api, resident.pk, level=(index + 1) % 2, reason=f"r{index}")
+    with django_assert_max_num_queries(14):
+        last = level_call(api, resident.pk, level=0, reason="last")
+    assert len(last.json()["history"]) == 9
