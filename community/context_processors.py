@@ -37,6 +37,14 @@ def _items(user: User | None) -> list[NavItem]:
         items.append(NavItem(_("Neighbours"), reverse("estates"), "estates", "estates"))
     if user.role == User.Role.OPERATOR:
         items.append(NavItem(_("Admin"), reverse("admin:index"), "admin", "admin:index"))
+        items.append(
+            NavItem(
+                _("Verification"),
+                reverse("operator-verification"),
+                "admin",
+                "operator-verification",
+            )
+        )
         items.append(NavItem(_("API"), reverse("api-docs"), "api", "api-docs"))
     items.append(NavItem(_("Inbox"), reverse("inbox"), "inbox", "inbox"))
     items.append(NavItem(_("Me"), reverse("profile"), "me", "profile"))
