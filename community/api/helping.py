@@ -114,7 +114,7 @@ def render_claim_result(result: redpackets.ClaimResult) -> dict[str, Any]:
 # --- serializers (schema of the bodies above) ----------------------------------------------
 
 
-class PersonSerializer(serializers.Serializer[Any]):
+class HelpPersonSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     name = serializers.CharField()
 
@@ -127,8 +127,8 @@ class HelpRequestSerializer(serializers.Serializer[Any]):
     reward_minor = serializers.IntegerField()
     currency = serializers.CharField()
     status = serializers.CharField()
-    requester = PersonSerializer()
-    helper = PersonSerializer(allow_null=True)
+    requester = HelpPersonSerializer()
+    helper = HelpPersonSerializer(allow_null=True)
     hold_id = serializers.IntegerField(allow_null=True)
     expires_at = serializers.DateTimeField()
     created_at = serializers.DateTimeField()
@@ -141,29 +141,29 @@ class HelpListItemSerializer(HelpRequestSerializer):
     offer_count = serializers.IntegerField()
 
 
-class OfferSerializer(serializers.Serializer[Any]):
+class HelpOfferSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     help_request_id = serializers.IntegerField()
-    helper = PersonSerializer()
+    helper = HelpPersonSerializer()
     message = serializers.CharField()
     status = serializers.CharField()
     created_at = serializers.DateTimeField()
 
 
 class HelpResultSerializer(serializers.Serializer[Any]):
-    class PaymentSerializer(serializers.Serializer[Any]):
+    class HelpPaymentSerializer(serializers.Serializer[Any]):
         id = serializers.IntegerField()
         transaction_id = serializers.IntegerField()
         amount_minor = serializers.IntegerField()
 
     help_request = HelpRequestSerializer()
-    payment = PaymentSerializer(allow_null=True)
+    payment = HelpPaymentSerializer(allow_null=True)
 
 
 class RedPacketSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     circle_id = serializers.IntegerField()
-    sender = PersonSerializer()
+    sender = HelpPersonSerializer()
     total_minor = serializers.IntegerField()
     shares = serializers.IntegerField()
     currency = serializers.CharField()
@@ -176,16 +176,16 @@ class RedPacketSerializer(serializers.Serializer[Any]):
     created_at = serializers.DateTimeField()
 
 
-class ClaimSerializer(serializers.Serializer[Any]):
+class RedPacketClaimSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
-    user = PersonSerializer()
+    user = HelpPersonSerializer()
     amount_minor = serializers.IntegerField()
     best_luck = serializers.BooleanField()
     created_at = serializers.DateTimeField()
 
 
-class ClaimResultSerializer(serializers.Serializer[Any]):
-    claim = ClaimSerializer()
+class RedPacketClaimResultSerializer(serializers.Serializer[Any]):
+    claim = RedPacketClaimSerializer()
     red_packet = RedPacketSerializer()
 
 
@@ -243,7 +243,7 @@ class HelpRequestDetailApi(LinliAPIView):
     """A request with its offers: the requester sees every offer, others their own."""
 
     class OutputSerializer(HelpRequestSerializer):
-        offers = OfferSerializer(many=True)
+        offers = HelpOfferSerializer(many=True)
 
     @extend_schema(operation_id="help_request_retrieve", responses=OutputSerializer)
     def get(self, request: Request, request_id: int) -> Response:
@@ -262,7 +262,9 @@ class HelpOfferApi(LinliAPIView):
         message = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
     @extend_schema(
-        operation_id="help_offer_create", request=InputSerializer, responses={201: OfferSerializer}
+        operation_id="help_offer_create",
+        request=InputSerializer,
+        responses={201: HelpOfferSerializer},
     )
     def post(self, request: Request, request_id: int) -> Response:
         user = signed_in_user(request)
@@ -276,7 +278,7 @@ class HelpOfferApi(LinliAPIView):
 
 
 class HelpOfferWithdrawApi(LinliAPIView):
-    @extend_schema(operation_id="help_offer_withdraw", request=None, responses=OfferSerializer)
+    @extend_schema(operation_id="help_offer_withdraw", request=None, responses=HelpOfferSerializer)
     def post(self, request: Request, offer_id: int) -> Response:
         user = signed_in_user(request)
         offer = helping.help_offer_withdraw(
@@ -487,7 +489,7 @@ class RedPacketListSendApi(WalletApiView):
 
 class RedPacketDetailApi(LinliAPIView):
     class OutputSerializer(RedPacketSerializer):
-        claims = ClaimSerializer(many=True)
+        claims = RedPacketClaimSerializer(many=True)
 
     @extend_schema(operation_id="red_packet_retrieve", responses=OutputSerializer)
     def get(self, request: Request, packet_id: int) -> Response:
@@ -503,7 +505,7 @@ class RedPacketClaimApi(WalletApiView):
         operation_id="red_packet_claim",
         parameters=[IDEMPOTENCY_HEADER],
         request=None,
-        responses={201: ClaimResultSerializer},
+        responses={201: RedPacketClaimResultSerializer},
     )
     def post(self, request: Request, packet_id: int) -> Response:
         user = signed_in_user(request)
