@@ -6,12 +6,16 @@ runs after every test here too.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
+from datetime import date, timedelta
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
-from community.models import Membership, Neighbourhood, User
+from community.crypto import digest
+from community.models import IdentityRecord, Membership, Neighbourhood, User
 from community.services.membership import staff_membership_grant
 from tests.factories import NeighbourhoodFactory, UserFactory
 from wallet.models import Account, JournalTransaction
@@ -21,6 +25,36 @@ from wallet.services.audit import ledger_check
 from wallet.services.profile import pin_set
 
 PIN = "246810"
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_identity_numbers = itertools.count()
+
+
+def identity_number() -> str:
+    """A fresh valid resident identity number (Beijing Dongcheng, born in the 1980s)."""
+    n = next(_identity_numbers)
+    born = date(1980, 1, 1) + timedelta(days=n // 1000)
+    body = f"110101{born:%Y%m%d}{n % 1000:03d}"
+    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, _WEIGHTS, strict=True)) % 11]
+
+
+def give_evidence(user: User, level: int) -> None:
+    """The identity record behind ``level``, so that a later recompute keeps it."""
+    if level < 1:
+        return
+    number = identity_number()
+    now = timezone.now()
+    IdentityRecord.objects.create(
+        user=user,
+        real_name=user.real_name,
+        id_number=number,
+        id_number_digest=digest(number),
+        id_number_masked=f"{number[:3]}{'*' * 11}{number[-4:]}",
+        provider="test",
+        provider_reference=f"test-{user.pk}",
+        verified_at=now,
+        bank_confirmed_at=now if level >= 2 else None,
+        in_person_confirmed_at=now if level >= 3 else None,
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -43,9 +77,10 @@ def make_member(
     status: str = Membership.Status.MEMBER,
     **extra,
 ) -> User:
-    """A resident at ``level`` (set directly, as the wallet tests do) belonging to
+    """A resident at ``level``, with the identity evidence that earns it, belonging to
     ``neighbourhood`` with ``status``; PIN set so that money can move."""
     user = UserFactory(verification_level=level, real_name=real_name, **extra)
+    give_evidence(user, level)
     if pin:
         pin_set(user=user, new_pin=pin)
     if neighbourhood is not None:
