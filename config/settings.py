@@ -183,6 +183,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "wallet.ledger_check",
         "schedule": crontab(hour=3, minute=30),
     },
+    # Help rewards and red packets settle before the wallet's own hold expiry would.
+    "community-help-sweep": {"task": "community.help_sweep", "schedule": 60.0},
+    "community-red-packets-expire": {"task": "community.red_packets_expire", "schedule": 60.0},
 }
 
 # --- Authentication ------------------------------------------------------------------------
@@ -301,7 +304,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {"CurrencyEnum": "wallet.api.base.CURRENCY_CHOICES"},
+    "ENUM_NAME_OVERRIDES": {
+        "CurrencyEnum": "wallet.api.base.CURRENCY_CHOICES",
+        "MembershipStatusEnum": "community.models.Membership.Status",
+    },
 }
 
 # --- Security ------------------------------------------------------------------------------

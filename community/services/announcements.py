@@ -255,7 +255,7 @@ def announcement_publish(
         announcement.audience_count = audience(announcement).count()
         announcement.save(update_fields=["audience_count"])
         if urgency == Announcement.Urgency.URGENT:
-            from community.tasks import announcement_notify_urgent
+            from community.tasks.announcements import announcement_notify_urgent
 
             announcement_id = announcement.pk
             transaction.on_commit(lambda: announcement_notify_urgent.delay(announcement_id))

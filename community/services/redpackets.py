@@ -204,7 +204,7 @@ def red_packet_send(
 
 
 def _announce_after_commit(packet_id: int) -> None:
-    from community.tasks_money import red_packet_announce
+    from community.tasks.money import red_packet_announce
 
     transaction.on_commit(lambda: red_packet_announce.delay(packet_id))
 
