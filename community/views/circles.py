@@ -23,6 +23,7 @@ from community.images import MAX_IMAGES
 from community.models import Circle, CircleMember, Report
 from community.selectors import is_confirmed_member, is_estate_staff, visible_neighbourhood
 from community.services import circles as services
+from community.services.redpackets import circle_red_packets
 from core.errors import ApplicationError, NotFound
 
 # --- forms (thin: shapes of input; the rules are in the services) ---------------------------
@@ -232,6 +233,7 @@ def circle_detail(request: HttpRequest, circle_id: int) -> HttpResponse:
             "may_post": may_post,
             "may_moderate": may_moderate,
             "pending": list(sel.pending_members(circle)) if may_moderate else [],
+            "red_packets": list(circle_red_packets(circle, user)) if is_active else [],
             "form": form,
             "comment_form": CommentForm(),
         },
