@@ -81,6 +81,14 @@ def membership_confirm(
     return membership
 
 
+def membership_place(*, neighbourhood: Neighbourhood, user: Any, building_ref: int | None) -> None:
+    """Record which building a confirmed member lives in (the property app's household
+    record says so); announcements for that building reach them from now on."""
+    Membership.objects.filter(
+        user_id=user.pk, neighbourhood=neighbourhood, status=Membership.Status.MEMBER
+    ).update(building_ref=building_ref)
+
+
 @transaction.atomic
 def membership_end(*, neighbourhood: Neighbourhood, user: Any, actor: Any, reason: str) -> None:
     """The user no longer lives there: back to visitor; level III may fall to II."""
