@@ -1,0 +1,25 @@
+"""Residents see which company manages their estate."""
+
+import pytest
+from django.urls import reverse
+
+from community.models import Membership
+from property_mgmt.models import PropertyCompany
+from property_mgmt.services import company_take_over
+from tests.factories import NeighbourhoodFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_estate_page_names_the_managing_company(client):
+    estate = NeighbourhoodFactory()
+    company = PropertyCompany.objects.create(name="安居物业")
+    company_take_over(company=company, neighbourhood=estate)
+    resident = UserFactory(preferred_language="en")
+    Membership.objects.create(user=resident, neighbourhood=estate)
+    client.force_login(resident)
+
+    response = client.get(reverse("estate-detail", args=[estate.pk]))
+
+    assert response.status_code == 200
+    assert "Managed by 安居物业" in response.content.decode()
