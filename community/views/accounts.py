@@ -12,6 +12,7 @@ from community import services
 from community.auth import signed_in_user
 from community.forms import ProfileForm
 from community.models import User
+from community.selectors_helping import rating_summary
 from core.models import Notification
 
 RECENT_NOTIFICATIONS = 5
@@ -54,7 +55,9 @@ def profile(request: HttpRequest) -> HttpResponse:
         if form.cleaned_data["preferred_language"]:
             _remember_language(response, form.cleaned_data["preferred_language"])
         return response
-    return render(request, "community/profile.html", {"form": form})
+    return render(
+        request, "community/profile.html", {"form": form, "rating": rating_summary(user.pk)}
+    )
 
 
 @require_POST
