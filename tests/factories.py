@@ -31,3 +31,24 @@ class NeighbourhoodFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"estate-{n}")
     city = "上海"
     address = factory.Sequence(lambda n: f"上海市某路 {n} 号")
+
+
+def fund(user, amount_minor: int, currency: str = "CNY") -> None:  # type: ignore[no-untyped-def]
+    """Credit a wallet as a completed top-up would (bank clearing → wallet)."""
+    from django.db import transaction
+
+    from wallet.models import Account, JournalTransaction
+    from wallet.services import ledger
+    from wallet.services.accounts import system_account, wallet_account
+
+    with transaction.atomic():
+        ledger.post(
+            kind=JournalTransaction.Kind.TOPUP,
+            legs=[
+                ledger.Leg(
+                    system_account(Account.SystemCode.BANK_CLEARING, currency), -amount_minor
+                ),
+                ledger.Leg(wallet_account(user, currency), amount_minor),
+            ],
+            description="test funding",
+        )

@@ -11,16 +11,15 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
-from django.db import transaction
 from django.utils import timezone
 
 from community.crypto import digest
 from community.models import IdentityRecord, Membership, Neighbourhood, User
 from community.services.membership import staff_membership_grant
 from tests.factories import NeighbourhoodFactory, UserFactory
-from wallet.models import Account, JournalTransaction
+from tests.factories import fund as fund  # re-exported: tests import it from here
 from wallet.services import ledger
-from wallet.services.accounts import system_account, wallet_account
+from wallet.services.accounts import wallet_account
 from wallet.services.audit import ledger_check
 from wallet.services.profile import pin_set
 
@@ -75,11 +74,17 @@ def make_member(
     real_name: str = "王芳",
     pin: str | None = PIN,
     status: str = Membership.Status.MEMBER,
+    preferred_language: str = "en",
     **extra,
 ) -> User:
     """A resident at ``level``, with the identity evidence that earns it, belonging to
     ``neighbourhood`` with ``status``; PIN set so that money can move."""
-    user = UserFactory(verification_level=level, real_name=real_name, **extra)
+    user = UserFactory(
+        verification_level=level,
+        real_name=real_name,
+        preferred_language=preferred_language,
+        **extra,
+    )
     give_evidence(user, level)
     if pin:
         pin_set(user=user, new_pin=pin)
@@ -89,24 +94,10 @@ def make_member(
 
 
 def make_staff(neighbourhood: Neighbourhood, **extra) -> User:
+    extra.setdefault("preferred_language", "en")
     user = UserFactory(role=User.Role.PROPERTY_STAFF, **extra)
     staff_membership_grant(user=user, neighbourhood=neighbourhood)
     return user
-
-
-def fund(user: User, amount_minor: int, currency: str = "CNY") -> None:
-    """Credit a wallet as a completed top-up would (bank clearing → wallet)."""
-    with transaction.atomic():
-        ledger.post(
-            kind=JournalTransaction.Kind.TOPUP,
-            legs=[
-                ledger.Leg(
-                    system_account(Account.SystemCode.BANK_CLEARING, currency), -amount_minor
-                ),
-                ledger.Leg(wallet_account(user, currency), amount_minor),
-            ],
-            description="test funding",
-        )
 
 
 def wallet_balance(user: User, currency: str = "CNY") -> int:

@@ -2,13 +2,13 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from django.db import transaction
 
 from community.models import User
 from tests.factories import UserFactory
-from wallet.models import Account, JournalTransaction, SandboxCard
+from tests.factories import fund as fund  # re-exported: tests import it from here
+from wallet.models import Account, SandboxCard
 from wallet.services import ledger
-from wallet.services.accounts import payee_account, system_account, wallet_account
+from wallet.services.accounts import payee_account
 from wallet.services.audit import ledger_check
 from wallet.services.profile import pin_set
 
@@ -31,21 +31,6 @@ def make_resident(level: int = 1, real_name: str = "王芳", pin: str | None = P
     if pin:
         pin_set(user=user, new_pin=pin)
     return user
-
-
-def fund(user: User, amount_minor: int, currency: str = "CNY") -> None:
-    """Credit a wallet as a completed top-up would (bank clearing → wallet)."""
-    with transaction.atomic():
-        ledger.post(
-            kind=JournalTransaction.Kind.TOPUP,
-            legs=[
-                ledger.Leg(
-                    system_account(Account.SystemCode.BANK_CLEARING, currency), -amount_minor
-                ),
-                ledger.Leg(wallet_account(user, currency), amount_minor),
-            ],
-            description="test funding",
-        )
 
 
 def balance_of(account: Account) -> int:

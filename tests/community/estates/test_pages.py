@@ -79,7 +79,7 @@ def test_a_member_outside_the_target_building_gets_404_for_it(client, estate):
 
 
 def test_find_follow_and_unfollow_an_estate(client, estate, other_estate):
-    user = UserFactory()
+    user = UserFactory(preferred_language="en")
     client.force_login(user)
     results = page(client, "estates", q="翠湖").context["results"]
     assert results == [(other_estate, None)]
