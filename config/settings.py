@@ -360,7 +360,9 @@ if PRODUCTION:
     IDENTITY_DIGEST_KEY = os.environ["IDENTITY_DIGEST_KEY"]
 else:
     IDENTITY_ENCRYPTION_KEYS = env_list("IDENTITY_ENCRYPTION_KEYS") or [
-        base64.urlsafe_b64encode(hashlib.sha256(f"identity:{SECRET_KEY}".encode()).digest()).decode()
+        base64.urlsafe_b64encode(
+            hashlib.sha256(f"identity:{SECRET_KEY}".encode()).digest()
+        ).decode()
     ]
     IDENTITY_DIGEST_KEY = os.environ.get("IDENTITY_DIGEST_KEY", f"identity-digest:{SECRET_KEY}")
 # Called inside the transaction that binds a card: the bank confirmed the holder's name.

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from community.models.people import Neighbourhood
 
@@ -42,7 +43,7 @@ class Circle(models.Model):
 class CircleMember(models.Model):
     class Role(models.TextChoices):
         MEMBER = "member", _("Member")
-        ADMIN = "admin", _("Admin")
+        ADMIN = "admin", pgettext_lazy("circle role", "Admin")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for approval")
@@ -151,7 +152,7 @@ class Report(models.Model):
     """A resident flags a post or comment; circle admins or property staff handle it."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("report status", "Open")
         HIDDEN = "hidden", _("Content hidden")
         DISMISSED = "dismissed", _("Dismissed")
 

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from community.models.people import Neighbourhood
 
@@ -17,7 +18,7 @@ class HelpRequest(models.Model):
     """
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("help request status", "Open")
         ACCEPTED = "accepted", _("Helper chosen")
         COMPLETED = "completed", _("Completed")
         CANCELLED = "cancelled", _("Cancelled")
@@ -115,7 +116,7 @@ class HelpRating(models.Model):
 
 class HelpDispute(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("dispute status", "Open")
         RESOLVED = "resolved", _("Resolved")
 
     request = models.OneToOneField(HelpRequest, on_delete=models.CASCADE, related_name="dispute")

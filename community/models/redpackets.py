@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from community.models.circles import Circle
 
@@ -16,7 +17,7 @@ class RedPacket(models.Model):
     """
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("red packet status", "Open")
         FINISHED = "finished", _("All claimed")
         EXPIRED = "expired", _("Expired")
 

@@ -19,7 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from community.api.helping import render_claim_result, render_help_request, render_help_result
@@ -67,7 +67,7 @@ class HelpRequestForm(IdempotentForm):
 
 
 class RedPacketForm(IdempotentForm):
-    total = AmountField(label=gettext_lazy("Total"))
+    total = AmountField(label=pgettext_lazy("red packet", "Total"))
     shares = forms.IntegerField(
         label=gettext_lazy("Number of shares"),
         min_value=1,
