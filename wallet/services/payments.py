@@ -189,6 +189,45 @@ def _count_limits(payer: Any, amount_cny: int, decision: PinDecision) -> None:
     )
 
 
+def payment_post(
+    *,
+    payer: Any,
+    payee: Account,
+    amount_minor: int,
+    currency: str = "CNY",
+    description: str,
+    authorisation: DebitAuthorisation,
+    metadata: dict[str, Any] | None = None,
+) -> PaymentResult:
+    """Pay inside the caller's transaction (after ``authorise_debit``), so that a higher
+    layer's records (the bills a payment settles) change with the money or not at all.
+
+    Locks the payer's profile, then both accounts in primary-key order; counts the limits.
+    """
+    ledger.require_transaction()
+    if payee.currency != currency:
+        raise ValidationFailed(fields={"currency": ["The payee does not take this currency."]})
+    account = _payer_wallet(payer, currency, payee)
+    posted = ledger.post(
+        kind=JournalTransaction.Kind.PAYMENT,
+        legs=[ledger.Leg(account, -amount_minor), ledger.Leg(payee, amount_minor)],
+        description=description,
+        metadata=metadata,
+        created_by_id=payer.pk,
+    )
+    _count_limits(payer, authorisation.amount_cny_minor, authorisation.decision)
+    payment = Payment.objects.create(
+        payer=account,
+        payee=payee,
+        amount_minor=amount_minor,
+        currency=currency,
+        description=description[:200],
+        transaction=posted.transaction,
+    )
+    _announce_payment(payment, payer, payee)
+    return PaymentResult(payment, posted.balances[account.pk])
+
+
 def payment_create(
     *,
     payer: Any,
@@ -201,37 +240,28 @@ def payment_create(
     idempotency: Idempotency | None = None,
 ) -> PaymentResult:
     """Pay ``payee`` from the payer's wallet in ``currency``."""
-    amount_cny, decision = _authorise_debit(
-        payer=payer,
-        payee_currency=payee.currency,
-        amount_minor=amount_minor,
-        currency=currency,
-        pin=pin,
-        idempotency=idempotency,
-    )
-
-    def work() -> PaymentResult:
-        account = _payer_wallet(payer, currency, payee)
-        posted = ledger.post(
-            kind=JournalTransaction.Kind.PAYMENT,
-            legs=[ledger.Leg(account, -amount_minor), ledger.Leg(payee, amount_minor)],
-            description=description,
-            metadata=metadata,
-            created_by_id=payer.pk,
+    authorisation = DebitAuthorisation(
+        *_authorise_debit(
+            payer=payer,
+            payee_currency=payee.currency,
+            amount_minor=amount_minor,
+            currency=currency,
+            pin=pin,
+            idempotency=idempotency,
         )
-        _count_limits(payer, amount_cny, decision)
-        payment = Payment.objects.create(
-            payer=account,
+    )
+    return execute(
+        idempotency,
+        lambda: payment_post(
+            payer=payer,
             payee=payee,
             amount_minor=amount_minor,
             currency=currency,
-            description=description[:200],
-            transaction=posted.transaction,
-        )
-        _announce_payment(payment, payer, payee)
-        return PaymentResult(payment, posted.balances[account.pk])
-
-    return execute(idempotency, work)
+            description=description,
+            authorisation=authorisation,
+            metadata=metadata,
+        ),
+    )
 
 
 def _announce_payment(payment: Payment, payer: Any, payee: Account) -> None:
