@@ -1,6 +1,10 @@
+from typing import Any
+
 from django.db.models import Count, Prefetch, QuerySet
 
 from community.models import Neighbourhood, User
+from community.selectors import staff_neighbourhood_ids
+from core.errors import NotFound
 from property_mgmt.models import Building, PropertyCompany
 
 
@@ -17,3 +21,14 @@ def companies_for_staff(user: User) -> QuerySet[PropertyCompany]:
         .order_by("name")
         .distinct()
     )
+
+
+def managed_neighbourhood(user: Any, neighbourhood_id: int) -> Neighbourhood:
+    """An estate ``user`` is property staff of; any other is 404, as if it did not exist."""
+    if neighbourhood_id not in staff_neighbourhood_ids(user):
+        raise NotFound()
+    return Neighbourhood.objects.get(pk=neighbourhood_id)
+
+
+def managed_neighbourhoods(user: Any) -> QuerySet[Neighbourhood]:
+    return Neighbourhood.objects.filter(pk__in=staff_neighbourhood_ids(user)).order_by("name")

@@ -90,3 +90,58 @@ class Unit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.building.name}-{self.number}"
+
+
+class Household(models.Model):
+    """Who lives in a unit, and as what. A manager confirms each member; confirmation makes
+    them a confirmed resident of the estate in the community (and level III if at II).
+
+    Imported rows may name a mobile number with no account yet: the row waits, unlinked,
+    until that resident signs up and the manager confirms them.
+    """
+
+    class Relation(models.TextChoices):
+        OWNER = "owner", _("Owner")
+        TENANT = "tenant", _("Tenant")
+        FAMILY = "family", _("Family member")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for confirmation")
+        CONFIRMED = "confirmed", _("Confirmed")
+        ENDED = "ended", _("Moved out")
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="households")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="households",
+    )
+    phone = models.CharField(_("mobile number"), max_length=16)
+    name = models.CharField(_("name"), max_length=50, blank=True)
+    relation = models.CharField(_("lives there as"), max_length=10, choices=Relation.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("moved out"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["unit_id", "relation", "id"]
+        verbose_name = _("household member")
+        verbose_name_plural = _("household members")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "phone"],
+                condition=~models.Q(status="ended"),
+                name="household_member_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.name or self.phone} ({self.relation})"
