@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("property_mgmt.urls.home")),
     path("", include("property_mgmt.urls.households")),
     path("", include("property_mgmt.urls.billing")),
+    path("", include("property_mgmt.urls.bills")),
     path("", include("property_mgmt.urls.paying")),
     path("", include("property_mgmt.urls.reports")),
 ]

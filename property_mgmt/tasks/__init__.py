@@ -1,0 +1,1 @@
+"""Celery tasks of the property app (autodiscovered through this package)."""
