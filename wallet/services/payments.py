@@ -29,6 +29,7 @@ from wallet.errors import (
     RecipientNotFound,
     RefundExceedsPayment,
     SelfTransfer,
+    WalletFrozen,
 )
 from wallet.models import Account, Hold, JournalTransaction, Payment
 from wallet.services import ledger, limits
@@ -321,6 +322,31 @@ def authorise_debit(
         idempotency=idempotency,
     )
     return DebitAuthorisation(amount_cny, decision)
+
+
+def authorise_mandated_debit(
+    *,
+    payer: Any,
+    amount_minor: int,
+    currency: str = "CNY",
+    idempotency: Idempotency | None = None,
+) -> DebitAuthorisation:
+    """For a debit the payer authorised in advance with a standing mandate they can withdraw
+    (auto-pay of property bills): no PIN now, since the payer is not there to type it.
+
+    Everything else holds: verification, a frozen wallet refuses, and the amount counts
+    against the level and daily limits (not the no-PIN allowance). The caller keeps the
+    mandate and records it with the payment.
+    """
+    replay_if_recorded(idempotency)
+    check_amount(amount_minor)
+    check_currency(currency)
+    limits.check_can_pay(payer)
+    profile = wallet_profile(payer)
+    if profile.is_frozen:
+        raise WalletFrozen()
+    decision = PinDecision(needs_pin=False, without_pin=False, profile=profile)
+    return DebitAuthorisation(cny_equivalent(amount_minor, currency), decision)
 
 
 def hold_place(
