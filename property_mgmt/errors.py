@@ -72,3 +72,79 @@ class ImportRowsInvalid(PropertyError):
 
     code = "import_rows_invalid"
     default_message = _("Some rows are not valid. Nothing was imported; correct them and upload again.")
+
+
+# --- fee rates, meter readings, one-off charges and the monthly billing run ---------------
+
+
+class FeeRateInvalid(PropertyError):
+    code = "fee_rate_invalid"
+    default_message = _("This rate is not valid.")
+
+
+class FeeRateMonthBilled(PropertyError):
+    code = "fee_rate_month_billed"
+    default_message = _(
+        "Bills for that month have already been issued, so a rate can only start after it."
+    )
+    status_code = 409
+
+
+class ReadingBelowPrevious(PropertyError):
+    code = "reading_below_previous"
+    default_message = _("The reading is lower than the previous month's reading.")
+
+
+class ReadingAboveNext(PropertyError):
+    code = "reading_above_next"
+    default_message = _("The reading is higher than the next month's reading.")
+
+
+class ReadingInFuture(PropertyError):
+    code = "reading_in_future"
+    default_message = _("Readings can be entered for this month or earlier months only.")
+
+
+class ReadingMonthBilled(PropertyError):
+    code = "reading_month_billed"
+    default_message = _(
+        "Bills for that month have already been issued. Enter the reading with next month's: "
+        "its usage will cover both months."
+    )
+    status_code = 409
+
+
+class ReadingsFileUnreadable(PropertyError):
+    code = "readings_file_unreadable"
+    default_message = _(
+        "The file could not be read. Upload a CSV file (UTF-8) with the columns building, "
+        "unit, meter and reading."
+    )
+
+
+class ReadingsImportInvalid(PropertyError):
+    """Some rows are bad; ``extra["rows"]`` lists each as row number, column and reason."""
+
+    code = "readings_import_invalid"
+    default_message = _(
+        "Some rows are not valid. Nothing was imported; correct them and upload again."
+    )
+
+
+class ChargeInvalid(PropertyError):
+    code = "charge_invalid"
+    default_message = _("A one-off charge needs a description and an amount above zero.")
+
+
+class ChargeMonthBilled(PropertyError):
+    code = "charge_month_billed"
+    default_message = _(
+        "Bills for that month have already been issued. Add the charge to a later month."
+    )
+    status_code = 409
+
+
+class BillingRunAlreadyIssued(PropertyError):
+    code = "billing_run_already_issued"
+    default_message = _("Bills for this month have already been issued.")
+    status_code = 409
