@@ -74,6 +74,43 @@ class ImportRowsInvalid(PropertyError):
     default_message = _("Some rows are not valid. Nothing was imported; correct them and upload again.")
 
 
+# --- bills after issue: adjustments, waivers, cancellations, ad-hoc bills ----------------
+
+
+class BillNotChangeable(PropertyError):
+    code = "bill_not_changeable"
+    default_message = _(
+        "This bill is already paid, waived or cancelled, so it can no longer be changed."
+    )
+    status_code = 409
+
+
+class BillTotalBelowZero(PropertyError):
+    code = "bill_total_below_zero"
+    default_message = _("An adjustment cannot take the bill's total below zero.")
+
+
+class BillAdjustmentInvalid(PropertyError):
+    code = "bill_adjustment_invalid"
+    default_message = _(
+        "Enter an amount to add (positive) or take off (negative): not zero, and at most "
+        "¥100,000,000.00."
+    )
+
+
+class BillReasonMissing(PropertyError):
+    code = "bill_reason_missing"
+    default_message = _("Give a reason: it is kept in the bill's history.")
+
+
+class AdhocBillInvalid(PropertyError):
+    code = "adhoc_bill_invalid"
+    default_message = _(
+        "A one-off bill needs a title, at least one line with a positive amount and a due "
+        "date that is not in the past."
+    )
+
+
 # --- fee rates, meter readings, one-off charges and the monthly billing run ---------------
 
 
