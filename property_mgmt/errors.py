@@ -111,6 +111,62 @@ class AdhocBillInvalid(PropertyError):
     )
 
 
+# --- residents paying: several bills in one payment, auto-pay -----------------------------
+
+
+class BillAlreadyPaid(PropertyError):
+    code = "bill_already_paid"
+    default_message = _("This bill is already paid. Nothing was charged.")
+    status_code = 409
+
+
+class BillNotPayable(PropertyError):
+    code = "bill_not_payable"
+    default_message = _("This bill was waived or cancelled, so there is nothing to pay.")
+    status_code = 409
+
+
+class BillsNoneSelected(PropertyError):
+    code = "bills_none_selected"
+    default_message = _("Choose at least one bill to pay.")
+
+
+class BillsSeveralEstates(PropertyError):
+    code = "bills_several_estates"
+    default_message = _("Pay the bills of one estate at a time: each estate has its own payee.")
+
+
+class BillsChanged(PropertyError):
+    code = "bills_changed"
+    default_message = _(
+        "A bill changed while you were paying (a late fee or an adjustment). Nothing was "
+        "charged; check the new total and pay again."
+    )
+    status_code = 409
+
+
+class AutoPayCapInvalid(PropertyError):
+    code = "autopay_cap_invalid"
+    default_message = _("Enter a monthly cap greater than zero.")
+
+
+class AutoPayOverCap(PropertyError):
+    code = "autopay_over_cap"
+    default_message = _("Paying this bill would pass your auto-pay cap for the month.")
+
+
+class AutoPayNotActive(PropertyError):
+    code = "autopay_not_active"
+    default_message = _("This auto-pay consent was withdrawn.")
+    status_code = 409
+
+
+class AutoPayConsentConflict(PropertyError):
+    code = "autopay_consent_conflict"
+    default_message = _("Your auto-pay settings changed at the same moment. Try again.")
+    status_code = 409
+
+
 # --- fee rates, meter readings, one-off charges and the monthly billing run ---------------
 
 
@@ -125,6 +181,11 @@ class FeeRateMonthBilled(PropertyError):
         "Bills for that month have already been issued, so a rate can only start after it."
     )
     status_code = 409
+
+
+class ReadingInvalid(PropertyError):
+    code = "reading_invalid"
+    default_message = _("This reading is not valid.")
 
 
 class ReadingBelowPrevious(PropertyError):
