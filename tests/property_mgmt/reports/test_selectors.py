@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from property_mgmt import selectors_reports as reports
-from property_mgmt.models import Bill, Building, Household
+from property_mgmt.models import Building, Household
 from tests.property_mgmt.conftest import make_household_member, unit_of
 from tests.property_mgmt.reports.conftest import APRIL, MARCH, make_bill
 
@@ -165,9 +165,8 @@ def test_collection_rate_by_month_and_building_leaves_out_waived_and_cancelled(
     report = reports.collection_report(estate, today=today)
 
     # Then there are twelve months from May 2025 to April 2026, each building in each
-    assert [m.month for m in report.months][0] == datetime.date(2025, 5, 1)
-    assert [m.month for m in report.months][-1] == APRIL
-    assert len(report.months) == 12
+    months = [m.month for m in report.months]
+    assert (len(months), months[0], months[-1]) == (12, datetime.date(2025, 5, 1), APRIL)
     assert [b.name for b in report.buildings] == ["1号楼", "2号楼"]
     by_month = {m.month: m for m in report.months}
 
