@@ -186,6 +186,21 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Help rewards and red packets settle before the wallet's own hold expiry would.
     "community-help-sweep": {"task": "community.help_sweep", "schedule": 60.0},
     "community-red-packets-expire": {"task": "community.red_packets_expire", "schedule": 60.0},
+    # Property fees, in the order a day needs them: bills on the 1st, then late fees for
+    # yesterday's overdue bills, reminders, and auto-pay of what falls due today.
+    "property-monthly-billing": {
+        "task": "property_mgmt.monthly_billing",
+        "schedule": crontab(day_of_month=1, hour=1, minute=0),
+    },
+    "property-late-fees": {
+        "task": "property_mgmt.late_fees",
+        "schedule": crontab(hour=2, minute=0),
+    },
+    "property-bill-reminders": {
+        "task": "property_mgmt.bill_reminders",
+        "schedule": crontab(hour=9, minute=0),
+    },
+    "property-autopay": {"task": "property_mgmt.autopay", "schedule": crontab(hour=10, minute=0)},
 }
 
 # --- Authentication ------------------------------------------------------------------------
