@@ -419,8 +419,8 @@ def _accrue_batch(
 # --- reads (pages and API) -----------------------------------------------------------------
 
 
-def estate_bill(user: Any, neighbourhood: Neighbourhood, bill_id: int) -> Bill:
-    """A bill of ``neighbourhood`` (which the caller already manages) with its unit, lines
+def estate_bill(*, neighbourhood_id: int, bill_id: int) -> Bill:
+    """A bill of the estate (which the caller already manages) with its unit, lines
     and audit trail, in a fixed number of queries; another estate's bill is 404."""
     bill = (
         Bill.objects.select_related("unit__building", "paid_by")
@@ -428,7 +428,7 @@ def estate_bill(user: Any, neighbourhood: Neighbourhood, bill_id: int) -> Bill:
             Prefetch("lines", queryset=BillLine.objects.order_by("id")),
             Prefetch("events", queryset=BillEvent.objects.select_related("actor")),
         )
-        .filter(pk=bill_id, neighbourhood=neighbourhood)
+        .filter(pk=bill_id, neighbourhood_id=neighbourhood_id)
         .first()
     )
     if bill is None:
