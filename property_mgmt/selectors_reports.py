@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import (
+    Case,
     Count,
     DateField,
     F,
@@ -25,6 +26,8 @@ from django.db.models import (
     Q,
     QuerySet,
     Sum,
+    Value,
+    When,
 )
 from django.db.models.functions import Coalesce, TruncMonth
 
@@ -192,10 +195,16 @@ class Arrears:
 def arrears_bills(neighbourhood: Neighbourhood, today: datetime.date) -> QuerySet[Bill]:
     """Unpaid bills past their due date, longest overdue first, each with its unit, building
     and the unit's confirmed household members (prefetched: two queries for any number)."""
+    # Owners first: they answer for the bill; then tenants, then family.
+    relation_rank = Case(
+        When(relation=Household.Relation.OWNER, then=Value(0)),
+        When(relation=Household.Relation.TENANT, then=Value(1)),
+        default=Value(2),
+    )
     members = (
         Household.objects.filter(status=Household.Status.CONFIRMED)
         .select_related("user")
-        .order_by("relation", "pk")
+        .order_by(relation_rank, "pk")
     )
     return (
         Bill.objects.filter(

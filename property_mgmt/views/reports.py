@@ -152,6 +152,7 @@ class ChartBar:
     y: Decimal
     height: Decimal
     label_x: Decimal
+    value_y: Decimal  # the percentage written just above the bar
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,7 @@ def rate_chart(report: reports.CollectionReport) -> RateChart:
                 y=Decimal(bottom) - bar_height,
                 height=bar_height,
                 label_x=(x + bar_width / 2).quantize(Decimal("0.1")),
+                value_y=Decimal(bottom) - bar_height - 3,
             )
         )
     gridlines = [

@@ -112,12 +112,12 @@ def test_arrears_are_the_unpaid_bills_past_due_with_days_overdue_as_of_today(est
 
 
 def test_arrears_name_confirmed_household_members_with_masked_mobiles(estate, today):
-    # Given a unit with an owner and a tenant confirmed, one waiting and one moved out
+    # Given a unit with a tenant and then an owner confirmed, one waiting and one moved out
     unit = unit_of(estate)
-    owner = make_household_member(unit, display_name="张伟", phone="+8613912345678")
     make_household_member(
         unit, relation=Household.Relation.TENANT, display_name="李娜", phone="+8613700001111"
     )
+    owner = make_household_member(unit, display_name="张伟", phone="+8613912345678")
     Household.objects.create(unit=unit, phone="+8613600002222", name="王五", relation="family")
     Household.objects.create(
         unit=unit, phone="+8613600003333", name="赵六", relation="family", status="ended"
@@ -127,7 +127,8 @@ def test_arrears_name_confirmed_household_members_with_masked_mobiles(estate, to
     # When the manager reads the arrears
     [row] = reports.arrears_rows(reports.arrears_bills(estate, today), today)
 
-    # Then only confirmed members show, with the last four digits of their mobile
+    # Then only confirmed members show, the owner first, with the last four digits of their
+    # mobile
     assert [(c.name, c.phone, c.relation) for c in row.contacts] == [
         ("张伟", "*******5678", "owner"),
         ("李娜", "*******1111", "tenant"),
