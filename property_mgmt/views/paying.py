@@ -252,11 +252,10 @@ def my_autopay(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = AutoPayConsentForm(request.POST, auto_id=f"unit-{request.POST.get('unit')}-%s")
         if form.is_valid():
+            unit = autopay.resident_unit(user, form.cleaned_data["unit"])
             try:
                 consent = autopay.autopay_consent(
-                    user=user,
-                    unit=autopay.resident_unit(user, form.cleaned_data["unit"]),
-                    monthly_cap_minor=form.cleaned_data["cap"],
+                    user=user, unit=unit, monthly_cap_minor=form.cleaned_data["cap"]
                 )
             except ApplicationError as error:
                 show_error(form, error)

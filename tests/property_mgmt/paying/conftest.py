@@ -44,7 +44,10 @@ def make_bill(
     )
     water = min(30_00, total_minor // 4)
     BillLine.objects.create(
-        bill=bill, kind=BillLine.Kind.PROPERTY, description="物业费", amount_minor=total_minor - water
+        bill=bill,
+        kind=BillLine.Kind.PROPERTY,
+        description="物业费",
+        amount_minor=total_minor - water,
     )
     if water:
         BillLine.objects.create(
