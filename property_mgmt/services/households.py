@@ -518,7 +518,7 @@ def unit_members(unit: Unit) -> QuerySet[Household]:
     """Who lives (or waits to be confirmed) in ``unit``: open rows, owners first."""
     return (
         Household.objects.filter(unit=unit, status__in=OPEN_STATUSES)
-        .select_related("user")
+        .select_related("unit__building", "user")
         .order_by("relation", "pk")
     )
 
