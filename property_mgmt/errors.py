@@ -71,7 +71,9 @@ class ImportRowsInvalid(PropertyError):
     """Some rows are bad; ``extra["rows"]`` lists each as row, column and reason."""
 
     code = "import_rows_invalid"
-    default_message = _("Some rows are not valid. Nothing was imported; correct them and upload again.")
+    default_message = _(
+        "Some rows are not valid. Nothing was imported; correct them and upload again."
+    )
 
 
 # --- bills after issue: adjustments, waivers, cancellations, ad-hoc bills ----------------
