@@ -182,6 +182,14 @@ class ResidentBillsPayApi(WalletApiView):
             min_length=1,
             max_length=paying.MAX_BILLS_AT_ONCE,
         )
+        expected_total_minor = serializers.IntegerField(
+            required=False,
+            min_value=0,
+            help_text=(
+                "The total the payer was shown, in fen. If the bills no longer add up to it "
+                "(a late fee landed), nothing is charged: 409 bills_changed."
+            ),
+        )
         pin = PinField()
 
     class OutputSerializer(serializers.Serializer[Any]):
@@ -204,6 +212,7 @@ class ResidentBillsPayApi(WalletApiView):
             user=user,
             bills=data.validated_data["bill_ids"],
             pin=data.validated_data.get("pin") or None,
+            expected_total_minor=data.validated_data.get("expected_total_minor"),
             idempotency=idempotency,
         )
         return Response(render_bills_paid(result), status=201)

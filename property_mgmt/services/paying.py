@@ -216,6 +216,7 @@ def bills_pay(
     user: Any,
     bills: Sequence[Bill | int],
     pin: str | None,
+    expected_total_minor: int | None = None,
     idempotency: Idempotency | None = None,
 ) -> BillsPaid:
     """Pay ``bills`` (objects or ids) from ``user``'s CNY wallet in one payment.
@@ -223,7 +224,9 @@ def bills_pay(
     Checks (before the transaction): a replay of ``idempotency`` answers first; every bill
     is a confirmed household bill of the user (else ``NotFound``), of one estate
     (``BillsSeveralEstates``), open or overdue (``BillAlreadyPaid`` / ``BillNotPayable``);
-    then the wallet's PIN, verification and limits for the sum (``authorise_debit``).
+    ``expected_total_minor`` is the sum the payer was shown: if the bills no longer add up
+    to it (a late fee landed since) the payment is refused with ``BillsChanged``. Then the
+    wallet's PIN, verification and limits for the sum (``authorise_debit``).
     Locks: the bills by primary key, then the wallet's rows. Invariant: every bill PAID
     points at the one payment whose amount is their sum; nothing changes if anything is
     refused. Side effects after commit: the wallet's payment notices, and ``bill_paid`` to
@@ -233,6 +236,8 @@ def bills_pay(
     ids = [item.pk if isinstance(item, Bill) else int(item) for item in bills]
     checked = bills_to_pay(user, ids)
     total = sum(bill.total_minor for bill in checked)
+    if expected_total_minor is not None and expected_total_minor != total:
+        raise BillsChanged()
     payee = payee_for(checked[0])
     description = description_for(checked)
     authorisation = payments.authorise_debit(

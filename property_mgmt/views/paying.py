@@ -56,6 +56,8 @@ class BillsReviewForm(forms.Form):
 
 class BillsPayForm(IdempotentForm):
     bills = BillIdsField()
+    # The total shown on the review step: what the resident agreed to pay.
+    total = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
     pin = PinField(required=False)
 
 
@@ -90,7 +92,12 @@ def my_bills(request: HttpRequest) -> HttpResponse:
             except ApplicationError as error:
                 messages.error(request, str(error.message))
             else:
-                form = BillsPayForm(initial={"bills": [bill.pk for bill in bills]})
+                form = BillsPayForm(
+                    initial={
+                        "bills": [bill.pk for bill in bills],
+                        "total": sum(bill.total_minor for bill in bills),
+                    }
+                )
                 return _confirm_page(request, user, form, bills, ask_pin=False)
         else:
             messages.error(request, _("Choose at least one bill."))
@@ -154,6 +161,7 @@ def _pay(request: HttpRequest, user: Any) -> HttpResponse:
             user=user,
             bills=values["bills"],
             pin=values.get("pin") or None,
+            expected_total_minor=values["total"],
             idempotency=page_idempotency(request, form, render_bills_paid),
         )
     except Replayed as replay:

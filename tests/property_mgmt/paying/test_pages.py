@@ -54,6 +54,7 @@ def test_paying_two_bills_through_the_pages(client, estate, flat, wang):
         "bills": [b.pk for b in bills],
         "pin": PIN,
         "idempotency_key": key_of(html),
+        "total": 245_50,
     }
     paid = client.post(reverse("my-bills"), body)
     again = client.post(reverse("my-bills"), body)
@@ -70,12 +71,46 @@ def test_a_wrong_pin_asks_again_and_charges_nothing(client, flat, wang):
 
     again = client.post(
         reverse("my-bills"),
-        {"confirm": "1", "bills": [bill.pk], "pin": "135791", "idempotency_key": key_of(html)},
+        {
+            "confirm": "1",
+            "bills": [bill.pk],
+            "total": 200_00,
+            "pin": "135791",
+            "idempotency_key": key_of(html),
+        },
     )
 
     assert again.status_code == 200 and "data-pin" in again.content.decode()
     assert "The payment PIN is not correct." in again.content.decode()
     assert balance(wang) == 1_000_00
+
+
+def test_a_bill_that_grew_after_the_review_is_not_charged(client, flat, wang):
+    # Given 王芳 reviewed a ¥200.00 bill, then a late fee of ¥1.00 landed on it
+    bill = make_bill(flat, 200_00)
+    client.force_login(wang)
+    html = client.post(reverse("my-bills"), {"bills": [bill.pk]}).content.decode()
+    assert 'name="total" value="20000"' in html
+    Bill.objects.filter(pk=bill.pk).update(total_minor=201_00)
+
+    # When she confirms what she saw
+    confirmed = client.post(
+        reverse("my-bills"),
+        {
+            "confirm": "1",
+            "bills": [bill.pk],
+            "total": 200_00,
+            "pin": PIN,
+            "idempotency_key": key_of(html),
+        },
+        follow=True,
+    )
+
+    # Then nothing is charged and she is told to check the new total
+    assert "A bill changed while you were paying" in confirmed.content.decode()
+    assert balance(wang) == 1_000_00
+    bill.refresh_from_db()
+    assert bill.status == Bill.Status.OPEN
 
 
 def test_another_households_bill_is_404_on_every_page(client, estate, neighbour, wang):
@@ -136,7 +171,7 @@ def test_my_bills_page_does_not_grow_with_bills(
     client.force_login(wang)
     client.get(reverse("my-bills"))  # warm the session and the wallet's first-use rows
 
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(7):
         response = client.get(reverse("my-bills"))
     assert response.status_code == 200
     assert response.content.decode().count("data-paid-bill=") == 3
@@ -156,6 +191,6 @@ def test_the_auto_pay_page_does_not_grow_with_units(
     client.force_login(wang)
     client.get(reverse("my-bills-autopay"))
 
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(7):
         response = client.get(reverse("my-bills-autopay"))
     assert response.content.decode().count("data-unit=") == 4
