@@ -201,9 +201,7 @@ def metered_fee(usage: Decimal, segments: Sequence[Segment]) -> int:
         return 0
     with localcontext() as context:
         context.prec = PRECISION
-        weighted = sum(
-            (tiered_charge(usage, s.rate.tiers) * s.days for s in segments), Decimal(0)
-        )
+        weighted = sum((tiered_charge(usage, s.rate.tiers) * s.days for s in segments), Decimal(0))
     return _prorated_fen(weighted, segments[0].month_days)
 
 
