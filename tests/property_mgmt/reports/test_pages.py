@@ -163,3 +163,31 @@ def test_pages_do_not_grow_with_bills(
         response = client.get(reverse(name, args=[estate.pk]))
     assert response.status_code == 200
     assert MARCH.strftime("%Y-%m") in response.content.decode()
+
+
+def test_bill_rows_link_to_the_bill(client, estate, manager, today):
+    bill = make_bill(unit_of(estate), status="overdue")
+    client.force_login(manager)
+    detail = reverse("estate-bill-detail", args=[estate.pk, bill.pk])
+    for name in ("estate-report-bills", "estate-report-arrears"):
+        assert f'href="{detail}"' in client.get(reverse(name, args=[estate.pk])).content.decode()
+
+
+def test_the_bill_pages_keep_the_filter(client, estate, manager, monkeypatch):
+    # Given three bills of building 1 and pages of two
+    monkeypatch.setattr("property_mgmt.views.reports.BILLS_PAGE_SIZE", 2)
+    for number in ("101", "102", "201"):
+        make_bill(unit_of(estate, "1号楼", number))
+    make_bill(unit_of(estate, "2号楼", "101"))
+    building = Building.objects.get(neighbourhood=estate, name="1号楼")
+    client.force_login(manager)
+    url = reverse("estate-report-bills", args=[estate.pk])
+
+    # When the manager filters and turns to page 2
+    first = client.get(url, {"building": building.pk}).content.decode()
+    second = client.get(url, {"building": building.pk, "page": 2}).content.decode()
+
+    # Then the next-page link keeps the filter and page 2 holds the third bill of building 1
+    assert f"?building={building.pk}&amp;page=2" in first
+    assert len(re.findall(r"data-bill=", second)) == 1
+    assert re.search(r"data-count>3<", second)
