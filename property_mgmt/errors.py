@@ -59,14 +59,6 @@ class ImportFileUnreadable(PropertyError):
     default_message = _("The file could not be read. Upload a CSV or Excel (.xlsx) file.")
 
 
-class ImportExcelUnavailable(PropertyError):
-    code = "import_excel_unavailable"
-    default_message = _(
-        "Excel files cannot be read on this server yet. Save the sheet as CSV (UTF-8) and "
-        "upload that."
-    )
-
-
 class ImportRowsInvalid(PropertyError):
     """Some rows are bad; ``extra["rows"]`` lists each as row, column and reason."""
 

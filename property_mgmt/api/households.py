@@ -258,8 +258,8 @@ class HouseholdImportApi(LinliAPIView):
             200: OutputSerializer,
             422: OpenApiResponse(
                 HouseholdImportRefusalSerializer,
-                description="import_rows_invalid (with rows), import_file_unreadable, "
-                "import_excel_unavailable; nothing was imported.",
+                description="import_rows_invalid (with rows) or import_file_unreadable; "
+                "nothing was imported.",
             ),
         },
     )

@@ -13,10 +13,8 @@ A unit may appear on several rows when each row names another resident; its floo
 kind must then agree. Units are matched by (building, number): new ones are created, known
 ones take the file's floor, area and kind. Residents are added as pending household members
 (linked to their account when the number has signed up), for the manager to confirm; a
-number already listed for that unit is left as it is.
-
-Excel needs ``openpyxl``. Without it an .xlsx upload is refused with a clear message
-(``import_excel_unavailable``) and CSV keeps working.
+number already listed for that unit is left as it is. Excel files are read with
+``openpyxl``.
 """
 
 from __future__ import annotations
@@ -30,6 +28,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import openpyxl
 from django.db import transaction
 from django.utils.encoding import force_str
 from django.utils.functional import Promise
@@ -37,7 +36,6 @@ from django.utils.translation import gettext_lazy as _
 
 from community.models import Neighbourhood, User
 from property_mgmt.errors import (
-    ImportExcelUnavailable,
     ImportFileUnreadable,
     ImportRowsInvalid,
 )
@@ -223,10 +221,6 @@ def _csv_rows(content: bytes) -> Iterator[list[str]]:
 
 
 def _xlsx_rows(content: bytes) -> Iterator[list[str]]:
-    try:
-        import openpyxl
-    except ImportError:
-        raise ImportExcelUnavailable() from None
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:
@@ -513,8 +507,8 @@ def import_check(
 ) -> ImportPlan:
     """Read and check a file, and say what importing it would do. Writes nothing.
 
-    Raises ``import_rows_invalid`` (every bad row), ``import_file_unreadable`` or
-    ``import_excel_unavailable``; 404 unless the manager runs the estate.
+    Raises ``import_rows_invalid`` (every bad row) or ``import_file_unreadable``; 404 unless
+    the manager runs the estate.
     """
     managed_neighbourhood(manager, neighbourhood.pk)
     rows = check_rows(read_table(filename=filename, content=content))

@@ -3,14 +3,13 @@ lists every bad row with its reason."""
 
 from __future__ import annotations
 
-import importlib.util
 import io
 from decimal import Decimal
 
 import pytest
 
 from core.errors import NotFound
-from property_mgmt.errors import ImportExcelUnavailable, ImportFileUnreadable, ImportRowsInvalid
+from property_mgmt.errors import ImportFileUnreadable, ImportRowsInvalid
 from property_mgmt.models import Building, Household, Unit
 from property_mgmt.services import households as homes
 from property_mgmt.services import imports
@@ -19,8 +18,6 @@ from tests.property_mgmt.conftest import make_manager, unit_of
 from tests.property_mgmt.households.conftest import HEADER, csv_bytes, queries_of
 
 pytestmark = pytest.mark.django_db
-
-HAS_OPENPYXL = importlib.util.find_spec("openpyxl") is not None
 
 
 def check(manager, estate, content: bytes, filename: str = "units.csv"):
@@ -277,7 +274,6 @@ def _xlsx(rows: list[list[object]]) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.skipif(not HAS_OPENPYXL, reason="openpyxl is not installed")
 def test_an_excel_file_imports_like_a_csv(estate, manager):
     content = _xlsx(
         [
@@ -292,7 +288,6 @@ def test_an_excel_file_imports_like_a_csv(estate, manager):
     assert unit_of(estate, building="6号楼").area_m2 == Decimal("89.50")
 
 
-@pytest.mark.skipif(not HAS_OPENPYXL, reason="openpyxl is not installed")
 def test_an_excel_file_with_bad_rows_imports_nothing(estate, manager):
     content = _xlsx(
         [
@@ -303,12 +298,3 @@ def test_an_excel_file_with_bad_rows_imports_nothing(estate, manager):
     with pytest.raises(ImportRowsInvalid) as refused:
         check(manager, estate, content, filename="units.xlsx")
     assert errors_of(refused) == [(2, "area", "The area may have at most two decimal places.")]
-
-
-@pytest.mark.skipif(HAS_OPENPYXL, reason="openpyxl is installed: Excel files are read")
-def test_without_openpyxl_an_excel_file_is_refused_with_a_clear_error(estate, manager):
-    # An .xlsx file is a zip archive; the name or the zip signature marks it.
-    with pytest.raises(ImportExcelUnavailable) as refused:
-        check(manager, estate, b"PK\x03\x04rest-of-a-workbook", filename="units.xlsx")
-    assert refused.value.code == "import_excel_unavailable"
-    assert "CSV" in str(refused.value.message)

@@ -3,8 +3,6 @@ behind them, scoping (another estate's pages are 404) and query counts."""
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -223,13 +221,6 @@ def test_the_import_page_previews_then_imports_on_confirmation(estate, manager_c
     # The preview is used once
     again = manager_client.post(reverse("estate-import-confirm", args=[estate.pk]))
     assert again["Location"] == reverse("estate-import", args=[estate.pk])
-
-
-def test_an_excel_upload_without_openpyxl_says_what_to_do(estate, manager_client):
-    if importlib.util.find_spec("openpyxl") is not None:
-        pytest.skip("openpyxl is installed: Excel files are read")
-    response = upload(manager_client, estate, b"PK\x03\x04...", name="units.xlsx")
-    assert "Save the sheet as CSV" in response.content.decode()
 
 
 # --- scoping -------------------------------------------------------------------------------
