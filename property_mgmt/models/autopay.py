@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from property_mgmt.models.billing import Bill
 from property_mgmt.models.estate import Unit
@@ -38,7 +39,7 @@ class AutoPayAttempt(models.Model):
     """One try to pay one bill on one day; the unique key makes the daily task idempotent."""
 
     class Outcome(models.TextChoices):
-        PAID = "paid", _("Paid")
+        PAID = "paid", pgettext_lazy("auto-pay outcome", "Paid")
         INSUFFICIENT_FUNDS = "insufficient_funds", _("Not enough in the wallet")
         OVER_CAP = "over_cap", _("Above the monthly cap")
         ALREADY_PAID = "already_paid", _("Already paid")

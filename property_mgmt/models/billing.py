@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from community.models import Neighbourhood
 from property_mgmt.models.estate import Building, PropertyCompany, Unit
@@ -191,8 +192,8 @@ class BillingRun(models.Model):
 
 class Bill(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
-        PAID = "paid", _("Paid")
+        OPEN = "open", pgettext_lazy("bill status", "Open")
+        PAID = "paid", pgettext_lazy("bill status", "Paid")
         OVERDUE = "overdue", _("Overdue")
         WAIVED = "waived", _("Waived")
         CANCELLED = "cancelled", _("Cancelled")

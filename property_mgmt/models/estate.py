@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from community.models import Neighbourhood
 
@@ -101,7 +102,7 @@ class Household(models.Model):
     """
 
     class Relation(models.TextChoices):
-        OWNER = "owner", _("Owner")
+        OWNER = "owner", pgettext_lazy("household relation", "Owner")
         TENANT = "tenant", _("Tenant")
         FAMILY = "family", _("Family member")
 
