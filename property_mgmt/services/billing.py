@@ -29,7 +29,7 @@ language (``LANGUAGE_CODE``), the inbox entries in each resident's.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -220,6 +220,22 @@ def billing_plan(
             segment_cache[key] = fees.month_segments(period, covering)
         return segment_cache[key]
 
+    amounts: dict[tuple[str, int, str, Decimal], int] = {}
+
+    def amount_of(kind: str, building_id: int, unit_kind: str, measure: Decimal) -> int:
+        """A line's fen, computed once per rate scope and measure: flats of one size in one
+        building, or the same usage under one tariff, cost the same."""
+        key = (kind, building_id, unit_kind, measure)
+        if key not in amounts:
+            found = segments(kind, building_id, unit_kind)
+            if not found:
+                amounts[key] = 0
+            elif kind in (FeeRate.Kind.WATER, FeeRate.Kind.ELECTRICITY):
+                amounts[key] = fees.metered_fee(measure, found)
+            else:
+                amounts[key] = fees.prorated_fee(measure, found)
+        return amounts[key]
+
     with translation.override(language or settings.LANGUAGE_CODE):
         labels = {
             "property": force_str(_("Property fee, %(area)s m² at %(prices)s")),
@@ -244,7 +260,7 @@ def billing_plan(
             fixed = segments(fixed_kind, building_id, unit_kind)
             if fixed:
                 measure = Decimal(1) if fixed_kind == FeeRate.Kind.PARKING else area
-                amount = fees.prorated_fee(measure, fixed)
+                amount = amount_of(fixed_kind, building_id, unit_kind, measure)
                 if amount:
                     plan.lines.append(
                         LinePlan(
@@ -260,8 +276,7 @@ def billing_plan(
                 used = usage.get((unit_id, meter))
                 if not used:
                     continue
-                tariff = segments(rate_kind, building_id, unit_kind)
-                amount = fees.metered_fee(used, tariff) if tariff else 0
+                amount = amount_of(rate_kind, building_id, unit_kind, used)
                 if amount:
                     plan.lines.append(
                         LinePlan(
@@ -435,11 +450,17 @@ def _write_bills(run: BillingRun) -> None:
     run.save(update_fields=["bill_count", "total_minor", "status", "issued_at"])
 
 
-def _bill_url(bill_id: int) -> str:
+_URL_SENTINEL = 987654321
+
+
+def _bill_url_maker() -> Callable[[int], str]:
+    """The residents' bill page address for a bill id, reversed once per run rather than
+    once per bill (``reverse`` costs about as much as writing the bill)."""
     try:
-        return reverse("my-bill", args=[bill_id])
+        template = reverse("my-bill", args=[_URL_SENTINEL])
     except NoReverseMatch:  # the residents' bill page is another part of the app
-        return ""
+        return lambda bill_id: ""
+    return lambda bill_id: template.replace(str(_URL_SENTINEL), str(bill_id))
 
 
 def _notifications(
@@ -450,8 +471,9 @@ def _notifications(
     texts: dict[str, tuple[str, str]] = {}
     amounts: dict[tuple[str, int], str] = {}
     month = f"{plan.period:%Y-%m}"
+    bill_url = _bill_url_maker()
     for bill, bill_id in created:
-        url = _bill_url(bill_id)
+        url = bill_url(bill_id)
         for user_id, language in bill.recipients:
             if language not in texts:
                 with translation.override(language):

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.urls import NoReverseMatch, reverse
 
 from core.errors import NotFound
 from core.models import Notification
@@ -157,7 +158,13 @@ def test_every_confirmed_household_member_is_told_in_their_inbox(manager, estate
     wang = told.get(user=billed_estate["wang"])
     assert wang.title == "Your property bill for 2026-06: CN¥398.75"
     assert wang.body == "1号楼-101, due 2026-06-15."
-    assert wang.data["bill_id"] == bills_by_unit(estate)["1号楼-101"].pk
+    bill_id = bills_by_unit(estate)["1号楼-101"].pk
+    assert wang.data["bill_id"] == bill_id
+    # And it links to the resident's bill page, once that page exists
+    try:
+        assert wang.url == reverse("my-bill", args=[bill_id])
+    except NoReverseMatch:
+        assert wang.url == ""
 
 
 def test_the_preview_computes_the_same_bills_and_saves_none(manager, estate, billed_estate):
