@@ -25,6 +25,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
@@ -140,6 +141,7 @@ def _remind(bill: Bill, people: list[Any], event_kind: str, today: date) -> bool
 
 def _notify(person: Any, bill: Bill, event_kind: str, today: date) -> None:
     amount = Money(bill.total_minor, "CNY")
+    url = reverse("my-bill", args=[bill.pk])
     data = {
         "bill_id": bill.pk,
         "unit_id": bill.unit_id,
@@ -163,6 +165,7 @@ def _notify(person: Any, bill: Bill, event_kind: str, today: date) -> None:
                 amount=amount,
                 due=bill.due_date,
             ),
+            url=url,
             data=data,
         )
     else:
@@ -175,5 +178,6 @@ def _notify(person: Any, bill: Bill, event_kind: str, today: date) -> None:
                 amount=amount,
                 due=bill.due_date,
             ),
+            url=url,
             data=data,
         )

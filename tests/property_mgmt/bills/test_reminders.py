@@ -56,6 +56,10 @@ def test_due_soon_reminds_each_confirmed_member_once_in_their_language(estate, u
     ]
     [(kind, title, body)] = inbox(tenant)
     assert kind == "bill_due_soon" and "3" in title and "March fees" in title
+    # And each reminder opens the bill
+    assert {n.url for n in Notification.objects.filter(kind="bill_due_soon")} == {
+        f"/bills/{bill.pk}/"
+    }
     # (the Chinese catalogue has no entry for the new strings yet; dates and amounts are
     # already in the tenant's own language)
     assert "¥107.40" in body and "2026年3月15日" in body
