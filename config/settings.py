@@ -54,6 +54,10 @@ else:
 
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
+# The SQLite development profile cannot create a unique constraint whose NULLs count as equal
+# (fee rates for the whole estate); PostgreSQL, where the data lives, enforces it.
+SILENCED_SYSTEM_CHECKS = ["models.W047"]
+
 # Our apps are listed lowest layer first; seed_demo and ledger checks rely on it.
 LINLI_APPS = ["core", "wallet", "community", "property_mgmt", "merchants"]
 INSTALLED_APPS = [
