@@ -69,7 +69,7 @@ typecheck: install
 
 bench: install messages
 	@ls bench/*.py >/dev/null 2>&1 || { echo "No benchmarks yet (see bench/README.md)."; exit 0; }; \
-	for script in bench/*.py; do $(BIN)/python "$$script" || exit 1; done
+	for script in bench/[!_]*.py; do $(BIN)/python "$$script" || exit 1; done
 
 # Re-pin every dependency to what is installed now.
 lock: install

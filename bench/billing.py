@@ -36,11 +36,16 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from _scratch import (
+    base_url,
+    drop_database,
+    maintenance_connection,
+    with_database,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "billing-latest.json"
-DEFAULT_URL = "postgres://linli:linli@127.0.0.1:5432/linli"
 BENCH_DB = "linli_bench_billing"
 UNITS = int(os.environ.get("BENCH_BILLING_UNITS", "10000"))
 BUILDINGS = 20
@@ -51,37 +56,6 @@ TARGET_RATIO = 0.30
 
 
 # --- connections (as bench/ledger.py) --------------------------------------------------------
-
-
-def base_url() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    parts = urlsplit(url)
-    if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
-        return DEFAULT_URL
-    return urlunsplit(("postgresql", *parts[1:]))
-
-
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-
-
-def maintenance_connection(url: str) -> Any:
-    import psycopg
-
-    own = urlsplit(url).path.lstrip("/") or "postgres"
-    last_error: Exception | None = None
-    for name in dict.fromkeys(["postgres", own]):
-        try:
-            return psycopg.connect(with_database(url, name), autocommit=True, connect_timeout=3)
-        except psycopg.OperationalError as error:
-            last_error = error
-    assert last_error is not None
-    raise last_error
-
-
-def drop_database(admin: Any, name: str) -> None:
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def setup_django(bench_url: str) -> None:

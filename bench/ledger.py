@@ -43,11 +43,18 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from _scratch import (
+    base_url,
+    drop_database,
+    maintenance_connection,
+    recreate_database,
+    with_database,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "ledger-latest.json"
-DEFAULT_URL = "postgres://linli:linli@127.0.0.1:5432/linli"
 BENCH_DB = "linli_bench"
 PGBENCH_DB = "linli_bench_pgbench"
 PGBENCH_SCALE = 8
@@ -71,43 +78,6 @@ TARGET_HOT_VS_UNIFORM = 0.8
 
 
 # --- Connections ---------------------------------------------------------------------------
-
-
-def base_url() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    parts = urlsplit(url)
-    if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
-        return DEFAULT_URL
-    return urlunsplit(("postgresql", *parts[1:]))  # the spelling libpq and Django both take
-
-
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-
-
-def maintenance_connection(url: str) -> Any:
-    """An autocommit connection to ``postgres`` (or to the URL's own database)."""
-    import psycopg
-
-    own = urlsplit(url).path.lstrip("/") or "postgres"
-    last_error: Exception | None = None
-    for name in dict.fromkeys(["postgres", own]):
-        try:
-            return psycopg.connect(with_database(url, name), autocommit=True, connect_timeout=3)
-        except psycopg.OperationalError as error:
-            last_error = error
-    assert last_error is not None
-    raise last_error
-
-
-def recreate_database(admin: Any, name: str) -> None:
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(admin: Any, name: str) -> None:
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # --- CPU accounting (Linux /proc; figures are None elsewhere) ------------------------------
