@@ -60,7 +60,8 @@ DEMO_HOMES = {
     "+8613800000002": ("2号楼", "101", Household.Relation.TENANT),
 }
 PROPERTY_FEE = Decimal("2.50")  # yuan per m² a month
-WATER_TIERS: list[list[str | None]] = [["10", "3.50"], [None, "5.00"]]  # yuan per m³: the first 10 m³, then the rest
+# Yuan per m³: the first 10 m³ of a month, then the rest.
+WATER_TIERS: list[list[str | None]] = [["10", "3.50"], [None, "5.00"]]
 
 
 def _unit(estate: Neighbourhood, building: str, number: str) -> Unit:
