@@ -108,8 +108,8 @@ class MeterReading(models.Model):
     """A unit's water or electricity meter at the end of a month."""
 
     class Meter(models.TextChoices):
-        WATER = "water", _("Water")
-        ELECTRICITY = "electricity", _("Electricity")
+        WATER = "water", pgettext_lazy("meter", "Water")
+        ELECTRICITY = "electricity", pgettext_lazy("meter", "Electricity")
 
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="readings")
     meter = models.CharField(_("meter"), max_length=12, choices=Meter.choices)

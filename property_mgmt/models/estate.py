@@ -108,7 +108,7 @@ class Household(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for confirmation")
-        CONFIRMED = "confirmed", _("Confirmed")
+        CONFIRMED = "confirmed", pgettext_lazy("household status", "Confirmed")
         ENDED = "ended", _("Moved out")
 
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="households")

@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, pgettext, pgettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -69,7 +69,7 @@ def parse_tiers_text(text: str) -> list[list[str | None]]:
 
 
 class RateForm(forms.Form):
-    kind = forms.ChoiceField(label=gettext_lazy("Fee"), choices=FeeRate.Kind.choices)
+    kind = forms.ChoiceField(label=pgettext_lazy("fee kind", "Fee"), choices=FeeRate.Kind.choices)
     price = forms.DecimalField(
         label=gettext_lazy("Price (yuan)"),
         required=False,
@@ -87,7 +87,8 @@ class RateForm(forms.Form):
         ),
     )
     effective_from = forms.DateField(
-        label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"})
+        label=pgettext_lazy("effective date", "From"),
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     building = forms.ModelChoiceField(
         label=gettext_lazy("Only this building"),
@@ -272,7 +273,7 @@ def estate_fees(request: HttpRequest, estate_id: int) -> HttpResponse:
         except ApplicationError as error:
             _show_error(form, error)
         else:
-            messages.success(request, _("Rate saved."))
+            messages.success(request, pgettext("fee rate", "Rate saved."))
             return redirect("estate-fees", estate.pk)
     rates = list(fee_services.fee_rates_of(estate))
     by_kind = [
