@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("community.api_urls")),
     path("", include("wallet.api_urls")),
     path("", include("property_mgmt.api_urls")),
+    path("", include("merchants.api_urls")),
 ]
 
 # The admin logs in through allauth, so rate limits and two-factor apply there too.

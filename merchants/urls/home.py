@@ -1,6 +1,6 @@
 from django.urls import path
 
-from merchants import views
+from merchants.views import home as views
 
 urlpatterns = [
     path("shop/", views.merchant_home, name="merchant-home"),
