@@ -53,3 +53,79 @@ class CodeExpired(MerchantError):
 class CodeAmountTooHigh(MerchantError):
     code = "code_amount_too_high"
     default_message = _("The amount is above what one payment code may pay.")
+
+
+# --- onboarding, staff and the directory ---------------------------------------------------
+
+
+class OwnerNotVerified(MerchantError):
+    code = "owner_not_verified"
+    default_message = _("Verify your identity (level I) before you apply for a shop.")
+    status_code = 403
+
+
+class SettlementCardInvalid(MerchantError):
+    code = "settlement_card_invalid"
+    default_message = _("Choose one of your own bound bank cards that is still valid.")
+
+
+class CreditCodeMalformed(MerchantError):
+    code = "credit_code_malformed"
+    default_message = _("The unified social credit code is not in the right format.")
+
+
+class ShopNameTaken(MerchantError):
+    code = "shop_name_taken"
+    default_message = _("A shop of this name already exists in this neighbourhood.")
+    status_code = 409
+
+
+class ShopNotPending(MerchantError):
+    code = "shop_not_pending"
+    default_message = _("This application has already been reviewed.")
+    status_code = 409
+
+
+class ReviewReasonRequired(MerchantError):
+    code = "review_reason_required"
+    default_message = _("Give the applicant a reason when you reject an application.")
+
+
+class NotOperator(MerchantError):
+    code = "operator_only"
+    default_message = _("Only platform operators may review shop applications.")
+    status_code = 403
+
+
+class NotShopOwner(MerchantError):
+    code = "shop_owner_only"
+    default_message = _("Only the shop's owner may manage its staff.")
+    status_code = 403
+
+
+class InviteRoleNotAllowed(MerchantError):
+    code = "invite_role_not_allowed"
+    default_message = _("Staff can be invited as cashiers only.")
+
+
+class InviteAlreadyPending(MerchantError):
+    code = "invite_already_pending"
+    default_message = _("This mobile number already has an invitation waiting for this shop.")
+    status_code = 409
+
+
+class InviteNotPending(MerchantError):
+    code = "invite_not_pending"
+    default_message = _("This invitation has already been accepted or withdrawn.")
+    status_code = 409
+
+
+class AlreadyShopStaff(MerchantError):
+    code = "already_shop_staff"
+    default_message = _("This person already works in this shop.")
+    status_code = 409
+
+
+class OwnerNotRemovable(MerchantError):
+    code = "owner_not_removable"
+    default_message = _("The shop's owner cannot be removed from its staff.")
