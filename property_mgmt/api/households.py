@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from community.auth import signed_in_user
 from core.api import LinliAPIView
 from core.serializers import ErrorDetailSerializer
+from property_mgmt import selectors_households as reads
 from property_mgmt.models import Household, Unit
 from property_mgmt.selectors import managed_neighbourhood
 from property_mgmt.services import households as homes
@@ -89,7 +90,7 @@ class PropertyUnitListApi(LinliAPIView):
     def get(self, request: Request, estate_id: int) -> Response:
         estate = managed_neighbourhood(signed_in_user(request), estate_id)
         building = request.query_params.get("building", "")
-        units = homes.estate_units(
+        units = reads.estate_units(
             estate, building_id=int(building) if building.isdigit() else None
         )
         paginator = HouseholdPages()
@@ -107,8 +108,8 @@ class PropertyUnitDetailApi(LinliAPIView):
     @extend_schema(operation_id="property_unit_retrieve", responses=OutputSerializer)
     def get(self, request: Request, estate_id: int, unit_id: int) -> Response:
         estate = managed_neighbourhood(signed_in_user(request), estate_id)
-        unit = homes.estate_unit(estate, unit_id)
-        unit.members = list(homes.unit_members(unit))  # type: ignore[attr-defined]
+        unit = reads.estate_unit(estate, unit_id)
+        unit.members = list(reads.unit_members(unit))  # type: ignore[attr-defined]
         return Response(self.OutputSerializer(unit).data)
 
 
@@ -139,7 +140,7 @@ class HouseholdListAddApi(LinliAPIView):
     def get(self, request: Request, estate_id: int) -> Response:
         estate = managed_neighbourhood(signed_in_user(request), estate_id)
         wanted = request.query_params.get("status", "")
-        rows = homes.estate_households(
+        rows = reads.estate_households(
             estate, status=wanted if wanted in Household.Status.values else None
         )
         paginator = HouseholdPages()
@@ -157,7 +158,7 @@ class HouseholdListAddApi(LinliAPIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        unit = homes.estate_unit(estate, values.pop("unit_id"))
+        unit = reads.estate_unit(estate, values.pop("unit_id"))
         household = homes.household_add(manager=user, unit=unit, **values)
         return Response(HouseholdMemberSerializer(household).data, status=status.HTTP_201_CREATED)
 
@@ -171,7 +172,7 @@ class HouseholdConfirmApi(LinliAPIView):
     def post(self, request: Request, estate_id: int, household_id: int) -> Response:
         user = signed_in_user(request)
         estate = managed_neighbourhood(user, estate_id)
-        household = homes.estate_household(estate, household_id)
+        household = reads.estate_household(estate, household_id)
         confirmed = homes.household_confirm(manager=user, household=household)
         return Response(HouseholdMemberSerializer(confirmed).data)
 
@@ -188,7 +189,7 @@ class HouseholdEndApi(LinliAPIView):
     def post(self, request: Request, estate_id: int, household_id: int) -> Response:
         user = signed_in_user(request)
         estate = managed_neighbourhood(user, estate_id)
-        household = homes.estate_household(estate, household_id)
+        household = reads.estate_household(estate, household_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         ended = homes.household_end(
@@ -327,7 +328,7 @@ class MyHomesApi(LinliAPIView):
     def get(self, request: Request) -> Response:
         user = signed_in_user(request)
         homes.household_link_pending(user=user)
-        return Response(self.OutputSerializer(homes.my_homes(user), many=True).data)
+        return Response(self.OutputSerializer(reads.my_homes(user), many=True).data)
 
     @extend_schema(
         operation_id="property_my_home_request",
@@ -339,7 +340,7 @@ class MyHomesApi(LinliAPIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        unit = homes.unit_for_request(
+        unit = reads.unit_for_request(
             user, values["estate_id"], values["building_id"], values["number"]
         )
         household = homes.household_request(user=user, unit=unit, relation=values["relation"])

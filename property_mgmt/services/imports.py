@@ -41,8 +41,8 @@ from property_mgmt.errors import (
 )
 from property_mgmt.models import Building, Household, Unit
 from property_mgmt.selectors import managed_neighbourhood
+from property_mgmt.selectors_households import OPEN_STATUSES
 from property_mgmt.services.households import (
-    OPEN_STATUSES,
     FieldProblem,
     clean_area,
     clean_building_name,

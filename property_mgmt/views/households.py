@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from community.auth import signed_in_user
 from community.phones import display_phone
 from core.errors import ApplicationError, NotFound
+from property_mgmt import selectors_households as reads
 from property_mgmt.errors import ImportRowsInvalid
 from property_mgmt.models import Household, Unit
 from property_mgmt.selectors import managed_neighbourhood
@@ -129,10 +130,10 @@ def _member_rows(rows: Any) -> list[tuple[Household, str]]:
 def unit_list(request: HttpRequest, estate_id: int) -> HttpResponse:
     user = signed_in_user(request)
     estate = managed_neighbourhood(user, estate_id)
-    buildings = homes.estate_buildings(estate)
+    buildings = reads.estate_buildings(estate)
     building_id = request.GET.get("building", "")
     selected = int(building_id) if building_id.isdigit() else None
-    page = Paginator(homes.estate_units(estate, building_id=selected), PAGE_SIZE).get_page(
+    page = Paginator(reads.estate_units(estate, building_id=selected), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return render(
@@ -143,7 +144,7 @@ def unit_list(request: HttpRequest, estate_id: int) -> HttpResponse:
             "buildings": buildings,
             "selected": selected,
             "page": page,
-            "pending_count": homes.pending_households(estate).count(),
+            "pending_count": reads.pending_households(estate).count(),
             "building_form": BuildingForm(),
             "unit_form": NewUnitForm(
                 buildings=[row.building for row in buildings],
@@ -179,11 +180,11 @@ def building_new(request: HttpRequest, estate_id: int) -> HttpResponse:
 def unit_new(request: HttpRequest, estate_id: int) -> HttpResponse:
     user = signed_in_user(request)
     estate = managed_neighbourhood(user, estate_id)
-    buildings = [row.building for row in homes.estate_buildings(estate)]
+    buildings = [row.building for row in reads.estate_buildings(estate)]
     form = NewUnitForm(request.POST, buildings=buildings)
     if form.is_valid():
         values = dict(form.cleaned_data)
-        building = homes.estate_building(estate, values.pop("building"))
+        building = reads.estate_building(estate, values.pop("building"))
         try:
             unit = homes.unit_create(manager=user, building=building, **values)
         except ApplicationError as error:
@@ -204,7 +205,7 @@ def unit_new(request: HttpRequest, estate_id: int) -> HttpResponse:
 def unit_detail(request: HttpRequest, estate_id: int, unit_id: int) -> HttpResponse:
     user = signed_in_user(request)
     estate = managed_neighbourhood(user, estate_id)
-    unit = homes.estate_unit(estate, unit_id)
+    unit = reads.estate_unit(estate, unit_id)
     initial = {"number": unit.number, "floor": unit.floor, "area_m2": unit.area_m2}
     edit_form = UnitForm(
         request.POST if request.POST.get("form") == "unit" else None,
@@ -237,7 +238,7 @@ def unit_detail(request: HttpRequest, estate_id: int, unit_id: int) -> HttpRespo
         {
             "estate": estate,
             "unit": unit,
-            "members": _member_rows(homes.unit_members(unit)),
+            "members": _member_rows(reads.unit_members(unit)),
             "edit_form": edit_form,
             "member_form": member_form,
             "end_form": EndForm(),
@@ -253,7 +254,7 @@ def unit_detail(request: HttpRequest, estate_id: int, unit_id: int) -> HttpRespo
 def household_confirm(request: HttpRequest, estate_id: int, household_id: int) -> HttpResponse:
     user = signed_in_user(request)
     estate = managed_neighbourhood(user, estate_id)
-    household = homes.estate_household(estate, household_id)
+    household = reads.estate_household(estate, household_id)
     try:
         homes.household_confirm(manager=user, household=household)
     except ApplicationError as error:
@@ -272,7 +273,7 @@ def household_confirm(request: HttpRequest, estate_id: int, household_id: int) -
 def household_end(request: HttpRequest, estate_id: int, household_id: int) -> HttpResponse:
     user = signed_in_user(request)
     estate = managed_neighbourhood(user, estate_id)
-    household = homes.estate_household(estate, household_id)
+    household = reads.estate_household(estate, household_id)
     form = EndForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
@@ -290,7 +291,7 @@ def household_end(request: HttpRequest, estate_id: int, household_id: int) -> Ht
 def pending_list(request: HttpRequest, estate_id: int) -> HttpResponse:
     user = signed_in_user(request)
     estate = managed_neighbourhood(user, estate_id)
-    page = Paginator(homes.pending_households(estate), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(reads.pending_households(estate), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "property_mgmt/households/pending.html",
@@ -371,7 +372,7 @@ def import_confirm(request: HttpRequest, estate_id: int) -> HttpResponse:
 def my_home(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     homes.household_link_pending(user=user)
-    estates = list(homes.requestable_estates(user))
+    estates = list(reads.requestable_estates(user))
     chosen = request.GET.get("estate", "")
     estate = next((e for e in estates if str(e.pk) == chosen), None)
     if estate is None and len(estates) == 1:
@@ -383,7 +384,7 @@ def my_home(request: HttpRequest) -> HttpResponse:
         request,
         "property_mgmt/households/my_home.html",
         {
-            "homes": homes.my_homes(user),
+            "homes": reads.my_homes(user),
             "estates": estates,
             "estate": estate,
             "form": form,
@@ -395,7 +396,7 @@ def my_home(request: HttpRequest) -> HttpResponse:
 @require_POST
 def my_home_request(request: HttpRequest, estate_id: int) -> HttpResponse:
     user = signed_in_user(request)
-    estate = homes.requestable_estates(user).filter(pk=estate_id).first()
+    estate = reads.requestable_estates(user).filter(pk=estate_id).first()
     if estate is None:
         raise NotFound()
     form = RequestForm(request.POST, buildings=list(estate.buildings.order_by("name")))
@@ -403,7 +404,7 @@ def my_home_request(request: HttpRequest, estate_id: int) -> HttpResponse:
         messages.error(request, _("Choose the building and enter your unit number."))
         return redirect(f"{reverse('my-home')}?estate={estate_id}")
     try:
-        unit = homes.unit_for_request(
+        unit = reads.unit_for_request(
             user, estate_id, form.cleaned_data["building"], form.cleaned_data["number"]
         )
         homes.household_request(user=user, unit=unit, relation=form.cleaned_data["relation"])

@@ -10,6 +10,7 @@ import pytest
 from community.models import LevelChange, Membership
 from core.errors import NotFound, ValidationFailed
 from core.models import Notification
+from property_mgmt import selectors_households as reads
 from property_mgmt.errors import (
     BuildingNameTaken,
     HouseholdAlreadyEnded,
@@ -256,8 +257,8 @@ def test_my_homes_show_who_else_lives_there_only_once_confirmed(estate, manager)
     asking = follower(estate)
     homes.household_request(user=asking, unit=unit_of(estate), relation="family")
 
-    [owner_home] = homes.my_homes(owner)
-    [asking_home] = homes.my_homes(asking)
+    [owner_home] = reads.my_homes(owner)
+    [asking_home] = reads.my_homes(asking)
 
     assert [m.name for m in owner_home.members] == ["王芳"]
     assert asking_home.members == [asking_home]
