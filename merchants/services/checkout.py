@@ -31,7 +31,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -52,7 +52,7 @@ from merchants.errors import (
 from merchants.models import PaymentCode, PaymentRequest, Shop
 from merchants.selectors_checkout import is_staff, staff_user_ids
 from merchants.services.accounts import shop_account
-from wallet.errors import WalletFrozen
+from wallet.errors import PinRequired, WalletFrozen
 from wallet.models import Payment
 from wallet.services import ledger, limits, payments
 from wallet.services.idempotency import Idempotency, execute, replay_if_recorded
@@ -62,6 +62,7 @@ CURRENCY = "CNY"
 REQUEST_LIFETIME = timedelta(minutes=10)
 CODE_LIFETIME = timedelta(seconds=60)
 CODE_MAX_AMOUNT_MINOR = 200_000
+CODE_PIN_GRACE = timedelta(minutes=5)
 CODE_PREFIX = "28"
 CODE_LENGTH = 18
 EVENT_PAYMENT_RECEIVED = "merchant.payment_received"
@@ -239,18 +240,26 @@ def _new_code() -> str:
     return CODE_PREFIX + f"{secrets.randbelow(10**digits):0{digits}d}"
 
 
-def code_issue(*, user: Any, pin: str) -> IssuedCode:
+def code_issue(
+    *, user: Any, pin: str | None, pin_verified_at: datetime | None = None
+) -> IssuedCode:
     """A fresh one-time code for ``user``, valid 60 seconds, for at most ¥2,000.00.
 
     Needs the PIN (``pin_verify``: a wrong one is counted and commits on its own) and a
-    verified, unfrozen wallet. Any earlier unused code of the user stops working at once,
-    so only the code on screen can pay.
+    verified, unfrozen wallet. The code page renews the code every minute without asking
+    again: it passes ``pin_verified_at``, when this user last typed the PIN on it, and a
+    PIN typed within ``CODE_PIN_GRACE`` (five minutes) stands; after that ``PinRequired``.
+    Any earlier unused code of the user stops working at once, so only the code on screen
+    can pay.
     """
     limits.check_can_pay(user)
     profile = wallet_profile(user)
     if profile.is_frozen:
         raise WalletFrozen()
-    pin_verify(user=user, pin=pin, profile=profile)
+    if pin:
+        pin_verify(user=user, pin=pin, profile=profile)
+    elif pin_verified_at is None or timezone.now() - pin_verified_at > CODE_PIN_GRACE:
+        raise PinRequired()
     now = timezone.now()
     with transaction.atomic(durable=True):
         PaymentCode.objects.filter(user=user, used_at__isnull=True, expires_at__gt=now).update(

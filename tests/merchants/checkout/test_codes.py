@@ -15,7 +15,7 @@ from merchants.services import checkout
 from merchants.services.accounts import shop_account
 from tests.merchants.checkout.conftest import balance_of, listen, received
 from tests.merchants.conftest import PIN, make_cashier, make_member
-from wallet.errors import PinIncorrect, VerificationRequired
+from wallet.errors import PinIncorrect, PinRequired, VerificationRequired
 from wallet.models import Payment, WalletProfile
 from wallet.services.accounts import wallet_account
 
@@ -129,3 +129,17 @@ def test_a_charged_code_is_announced_to_the_staff(
     assert event["type"] == "merchant.payment_received"
     assert event["code_id"] == charged.payment_code.pk
     assert event["amount_minor"] == 800
+
+
+def test_the_code_page_renews_without_the_pin_for_five_minutes(resident):
+    start = timezone.now()
+    with time_machine.travel(start + timedelta(minutes=4), tick=False):
+        renewed = checkout.code_issue(user=resident, pin=None, pin_verified_at=start)
+    assert renewed.code.startswith("28")
+    with (
+        time_machine.travel(start + timedelta(minutes=5, seconds=1), tick=False),
+        pytest.raises(PinRequired),
+    ):
+        checkout.code_issue(user=resident, pin=None, pin_verified_at=start)
+    with pytest.raises(PinRequired):
+        checkout.code_issue(user=resident, pin=None)
