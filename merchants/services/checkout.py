@@ -155,7 +155,8 @@ def request_pay(
     """Pay ``payment_request`` from the payer's CNY wallet, once.
 
     Checks before the transaction: a replay answers first; the request is open and
-    unexpired (``RequestPaid`` / ``RequestExpired``); the wallet's PIN, verification and
+    unexpired (``RequestPaid`` / ``RequestExpired``), its shop still approved
+    (``ShopNotTrading``); the wallet's PIN, verification and
     limits (``authorise_debit``). Locks the request row, re-checks it, then the wallet's
     rows. Invariant: a PAID request points at exactly one payment of its amount to the
     shop's account. Side effects after commit: the wallet's payment notice to the payer and
@@ -164,6 +165,8 @@ def request_pay(
     replay_if_recorded(idempotency)
     _check_payable(payment_request)
     shop = payment_request.shop
+    if shop.status != Shop.Status.APPROVED:
+        raise ShopNotTrading()
     payee = shop_account(shop, payment_request.currency)
     authorisation = payments.authorise_debit(
         payer=payer,

@@ -156,3 +156,13 @@ def test_a_refused_payment_announces_nothing(
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(PinIncorrect):
         checkout.request_pay(payer=resident, payment_request=request, pin="135791")
     assert received(in_memory_layer, channel) == []
+
+
+def test_a_request_of_a_shop_suspended_meanwhile_cannot_be_paid(shop, cashier, resident):
+    request = checkout.request_create(cashier=cashier, shop=shop, amount_minor=2_500)
+    Shop.objects.filter(pk=shop.pk).update(status=Shop.Status.SUSPENDED)
+    request.refresh_from_db()
+
+    with pytest.raises(ShopNotTrading):
+        checkout.request_pay(payer=resident, payment_request=request, pin=PIN)
+    assert Payment.objects.count() == 0
