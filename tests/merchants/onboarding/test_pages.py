@@ -306,3 +306,23 @@ def test_the_directory_takes_the_same_queries_for_few_or_many_shops(client, esta
     many = queries_of(lambda: client.get(reverse("estate-shops", args=[estate.pk])))
 
     assert many == few
+
+
+def test_the_owner_reads_why_an_application_was_rejected(client, estate, applicant, card):
+    shop = services.shop_apply(
+        owner=applicant,
+        name="老李修鞋",
+        business_name="福州老李修鞋店",
+        credit_code=BAD_CHECK_CODE,
+        category=Shop.Category.SERVICES,
+        neighbourhood=estate,
+        address="阳光路 8 号",
+        settlement_card=card,
+    )
+    services.shop_review(operator=make_operator(), shop=shop, approve=False, reason="代码不符")
+    signed_in(client, applicant)
+
+    page = client.get(reverse("merchant-home")).content.decode()
+
+    assert "data-review-note" in page
+    assert "代码不符" in page
