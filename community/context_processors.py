@@ -1,7 +1,8 @@
+import contextlib
 from dataclasses import dataclass
 
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -45,6 +46,9 @@ def _items(user: User | None) -> list[NavItem]:
                 "operator-verification",
             )
         )
+        # Shop applications are reviewed in a higher layer's page, when it is installed.
+        with contextlib.suppress(NoReverseMatch):
+            items.append(NavItem(_("Shops"), reverse("operator-shops"), "admin", "operator-shops"))
         items.append(NavItem(_("API"), reverse("api-docs"), "api", "api-docs"))
     items.append(NavItem(_("Inbox"), reverse("inbox"), "inbox", "inbox"))
     items.append(NavItem(_("Me"), reverse("profile"), "me", "profile"))

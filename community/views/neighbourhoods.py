@@ -184,8 +184,10 @@ def estate_detail(request: HttpRequest, estate_id: int) -> HttpResponse:
             "unread_count": 0
             if is_staff
             else notices.unread_announcement_count(user, neighbourhood),
-            "circles_url": _optional_url("estate-circles", estate_id),
-            "help_url": _optional_url("estate-help", estate_id),
+            "circles_url": reverse("circle-list", args=[estate_id]),
+            "help_url": reverse("help-board", args=[estate_id]),
+            # The shop directory belongs to a higher layer: linked only when it is installed.
+            "shops_url": _optional_url("estate-shops", estate_id),
         },
     )
 

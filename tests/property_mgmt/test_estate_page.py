@@ -23,3 +23,15 @@ def test_the_estate_page_names_the_managing_company(client):
 
     assert response.status_code == 200
     assert "Managed by 安居物业" in response.content.decode()
+
+
+def test_the_estate_page_leads_to_circles_help_and_shops(client):
+    estate = NeighbourhoodFactory()
+    resident = UserFactory(preferred_language="en")
+    Membership.objects.create(user=resident, neighbourhood=estate)
+    client.force_login(resident)
+
+    body = client.get(reverse("estate-detail", args=[estate.pk])).content.decode()
+
+    for name in ("circle-list", "help-board", "estate-shops"):
+        assert f'href="{reverse(name, args=[estate.pk])}"' in body
