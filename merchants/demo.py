@@ -2,10 +2,11 @@ from community.demo import DEMO_ESTATE, DEMO_PIN, demo_user
 from community.models import Neighbourhood
 from core.demo import DemoLog
 from merchants.models import Shop, ShopStaff
+from merchants.services.accounts import shop_account
+from merchants.services.onboarding import shop_apply
 from wallet import paylinks
-from wallet.models import Account, Payment
+from wallet.models import BankCard, Payment
 from wallet.services import payments
-from wallet.services.accounts import payee_account
 
 SHOPS = [
     (
@@ -30,27 +31,54 @@ SHOPS = [
 
 def seed(log: DemoLog) -> None:
     estate = Neighbourhood.objects.get(slug=DEMO_ESTATE["slug"])
+    _seed_application(estate, log)
     for name, category, address, staff in SHOPS:
+        owner = next(demo_user(phone) for phone, role in staff if role == ShopStaff.Role.OWNER)
+        # Approved before onboarding existed in the demo: written directly, not applied for.
         shop, _ = Shop.objects.update_or_create(
             neighbourhood=estate,
             name=name,
-            defaults={"category": category, "address": address, "status": Shop.Status.APPROVED},
+            defaults={
+                "category": category,
+                "address": address,
+                "status": Shop.Status.APPROVED,
+                "owner": owner,
+            },
         )
         for phone, role in staff:
             ShopStaff.objects.update_or_create(
                 shop=shop, user=demo_user(phone), defaults={"role": role}
             )
-        account = payee_account(
-            kind=Account.Kind.MERCHANT, owner_ref=f"shop:{shop.pk}", name=shop.name, hot_shards=8
-        )
+        account = shop_account(shop)
         log.note(f"Pay link for {shop.name}: {paylinks.make_url(account)}")
     fruit = Shop.objects.get(neighbourhood=estate, name="鲜果超市")
-    account = payee_account(
-        kind=Account.Kind.MERCHANT, owner_ref=f"shop:{fruit.pk}", name=fruit.name
-    )
+    account = shop_account(fruit)
     wang = demo_user("+8613800000001")
     if not Payment.objects.filter(payee=account).exists():
         payments.payment_create(
             payer=wang, payee=account, amount_minor=2_580, description="苹果 2 斤", pin=DEMO_PIN
         )
     log.note(f"Shops: {', '.join(name for name, *_ in SHOPS)}")
+
+
+def _seed_application(estate: Neighbourhood, log: DemoLog) -> None:
+    """A second shop of 张老板 waiting for review; its credit code fails the check on
+    purpose (the last character is off by one), so it shows the manual-review flag."""
+    owner = demo_user("+8613700000001")
+    if Shop.objects.filter(neighbourhood=estate, name="张记早餐").exists():
+        return
+    card = BankCard.objects.filter(owner=owner, removed_at__isnull=True).first()
+    if card is None:
+        return
+    shop_apply(
+        owner=owner,
+        name="张记早餐",
+        business_name="上海张记餐饮有限公司",
+        credit_code="91350100M000100Y44",
+        category=Shop.Category.FOOD,
+        neighbourhood=estate,
+        address="阳光路 92 号",
+        description="豆浆、油条、小笼包，早上六点开门",
+        settlement_card=card,
+    )
+    log.note("A shop application waits for the operator at /operator/shops/ (张记早餐)")
