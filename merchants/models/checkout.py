@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from merchants.models.shops import Shop
 
@@ -22,9 +23,9 @@ class PaymentRequest(models.Model):
 
     class Status(models.TextChoices):
         OPEN = "open", _("Waiting for payment")
-        PAID = "paid", _("Paid")
+        PAID = "paid", pgettext_lazy("payment request status", "Paid")
         EXPIRED = "expired", _("Expired")
-        CANCELLED = "cancelled", _("Cancelled")
+        CANCELLED = "cancelled", pgettext_lazy("payment request status", "Cancelled")
 
     shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="payment_requests")
     # The public name of the request in its link; not guessable, unlike the id.

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from community.models import Neighbourhood
 
@@ -89,7 +90,7 @@ class StaffInvite(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for the invitee")
-        ACCEPTED = "accepted", _("Accepted")
+        ACCEPTED = "accepted", pgettext_lazy("invitation status", "Accepted")
         REVOKED = "revoked", _("Withdrawn")
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="invites")
