@@ -24,7 +24,10 @@ def test_seed_demo_is_idempotent_and_prints_the_logins():
     call_command("seed_demo", stdout=StringIO())
     assert counts() == first
 
-    assert first["Shop"] == 2
+    # Two trading shops and one application waiting for review, flagged for a manual check
+    assert first["Shop"] == 3
+    pending = Shop.objects.get(status=Shop.Status.PENDING)
+    assert not pending.credit_code_checks
     assert first["Building"] == 3
     assert first["Unit"] == 36
     roles = set(User.objects.values_list("role", flat=True))
