@@ -386,6 +386,9 @@ else:
     IDENTITY_DIGEST_KEY = os.environ.get("IDENTITY_DIGEST_KEY", f"identity-digest:{SECRET_KEY}")
 # Called inside the transaction that binds a card: the bank confirmed the holder's name.
 WALLET_CARD_BOUND_HANDLER = "community.services.verification.bank_card_confirmed"
+# Called inside the transaction of a payment to an account no user owns (a shop's, a
+# company's): its owner's layer tells the staff, live, after commit.
+WALLET_PAYEE_PAID_HANDLER = "merchants.services.checkout.payment_to_shop"
 COMMUNITY_IDENTITY_PROVIDER = os.environ.get(
     "COMMUNITY_IDENTITY_PROVIDER", "community.verification.sandbox.SandboxIdentityProvider"
 )

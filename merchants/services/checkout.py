@@ -53,7 +53,7 @@ from merchants.models import PaymentCode, PaymentRequest, Shop
 from merchants.selectors_checkout import is_staff, staff_user_ids
 from merchants.services.accounts import shop_account
 from wallet.errors import PinRequired, WalletFrozen
-from wallet.models import Payment
+from wallet.models import Account, Payment
 from wallet.services import ledger, limits, payments
 from wallet.services.idempotency import Idempotency, execute, replay_if_recorded
 from wallet.services.profile import pin_verify, wallet_profile
@@ -227,6 +227,24 @@ def _announce_received(
     }
     for user_id in staff_user_ids(shop):
         publish_on_commit(user_id, event)
+
+
+def payment_to_shop(*, payment: Payment, payee: Account) -> None:
+    """The wallet's ``WALLET_PAYEE_PAID_HANDLER``: a payment reached an account no user owns.
+
+    For a shop's account paid through its static QR (the wallet's pay link), tell the till
+    live, as a paid request does. Requests and codes announce themselves with their id
+    (their postings carry it), so they are not announced twice.
+    """
+    shop_id = payee.owner_ref.removeprefix("shop:")
+    if not payee.owner_ref.startswith("shop:") or not shop_id.isdigit():
+        return
+    metadata = payment.transaction.metadata or {}
+    if "payment_request_id" in metadata or "payment_code_id" in metadata:
+        return
+    shop = Shop.objects.filter(pk=int(shop_id)).first()
+    if shop is not None:
+        _announce_received(shop, payment.amount_minor, payment.currency)
 
 
 # --- payment codes (付款码) ----------------------------------------------------------------

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_noop
 
 from core.errors import NotFound, ValidationFailed
@@ -293,6 +295,9 @@ def _announce_payment(payment: Payment, payer: Any, payee: Account) -> None:
             )
         )
     send_after_commit(*notices)
+    if payee.owner_id is None and settings.WALLET_PAYEE_PAID_HANDLER:
+        # A shop's or a company's account: the layer that owns it tells its staff.
+        import_string(settings.WALLET_PAYEE_PAID_HANDLER)(payment=payment, payee=payee)
 
 
 @dataclass(frozen=True)
