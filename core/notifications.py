@@ -16,7 +16,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.encoding import force_str
-from django.utils.functional import Promise
+from django.utils.functional import Promise, lazy
 
 from core.models import Notification
 
@@ -44,6 +44,19 @@ def publish_now(user_id: int, event: dict[str, Any]) -> None:
 def publish_on_commit(user_id: int, event: dict[str, Any]) -> None:
     """Send ``event`` to the user's open websockets once the transaction commits."""
     transaction.on_commit(lambda: publish_now(user_id, event))
+
+
+def _format(message: Promise, params: dict[str, Any]) -> str:
+    return str(message) % params
+
+
+def lazy_format(message: Promise, **params: Any) -> Any:
+    """``message % params``, rendered only when ``notify`` forces it, so inside the
+    recipient's language (``Money`` parameters format in that language too)."""
+    return _lazy_format(message, params)
+
+
+_lazy_format = lazy(_format, str)
 
 
 def notify(

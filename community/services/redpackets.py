@@ -39,7 +39,6 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
-from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 
 from community.errors import (
@@ -54,7 +53,7 @@ from community.models import Circle, CircleMember, RedPacket, RedPacketClaim, Us
 from community.services.membership import require_member
 from core.errors import NotFound, ValidationFailed
 from core.money import Money
-from core.notifications import notify
+from core.notifications import lazy_format, notify
 from wallet.models import Account, Hold
 from wallet.services import payments
 from wallet.services.accounts import system_account, wallet_account
@@ -79,16 +78,7 @@ class ClaimResult:
     packet: RedPacket
 
 
-def _interpolate(message: Promise, params: dict[str, Any]) -> str:
-    return str(message) % params
-
-
-_lazy_interpolate = lazy(_interpolate, str)
-
-
-def _say(message: Promise, **params: Any) -> Any:
-    """Rendered when ``notify`` forces it, in the recipient's language."""
-    return _lazy_interpolate(message, params)
+_say = lazy_format
 
 
 def _url(packet: RedPacket) -> str:

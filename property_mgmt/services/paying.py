@@ -35,12 +35,11 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
-from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import NotFound
 from core.money import Money
-from core.notifications import notify
+from core.notifications import lazy_format, notify
 from property_mgmt.errors import (
     BillAlreadyPaid,
     BillNotPayable,
@@ -66,16 +65,8 @@ class BillsPaid:
     balance: ledger.Balance
 
 
-def _interpolate(message: Promise, params: dict[str, Any]) -> str:
-    return str(message) % params
-
-
-_lazy_interpolate = lazy(_interpolate, str)
-
-
-def say(message: Promise, **params: Any) -> Any:
-    """A translated message rendered when ``notify`` forces it, in the recipient's language."""
-    return _lazy_interpolate(message, params)
+# A translated message rendered when ``notify`` forces it, in the recipient's language.
+say = lazy_format
 
 
 # --- reads ---------------------------------------------------------------------------------

@@ -8,14 +8,12 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 
 from community.models import HelpOffer, HelpRequest
 from core.money import Money
-from core.notifications import notify
+from core.notifications import lazy_format, notify
 from wallet.errors import HoldNotActive
 from wallet.models import Hold, Payment
 from wallet.services import payments
@@ -36,17 +34,7 @@ class HelpResult:
     payment: Payment | None = None
 
 
-def _interpolate(message: Promise, params: dict[str, Any]) -> str:
-    return str(message) % params
-
-
-# Rendered when ``notify`` forces it, inside the recipient's language; Money params format
-# in that language too.
-_lazy_interpolate = lazy(_interpolate, str)
-
-
-def _say(message: Promise, **params: Any) -> Any:
-    return _lazy_interpolate(message, params)
+_say = lazy_format
 
 
 def _url(request: HelpRequest) -> str:
