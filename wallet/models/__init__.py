@@ -4,11 +4,20 @@ from wallet.models.ledger import Account, AccountShard, Hold, JournalTransaction
 from wallet.models.operations import CorrectionProposal, FxQuote, FxRate
 from wallet.models.profile import UsageCounter, WalletProfile
 from wallet.models.sandbox import SandboxCard, SandboxFault, SandboxStatementLine
+from wallet.models.settlement import (
+    BankStatement,
+    PayoutProfile,
+    Reconciliation,
+    ReconciliationIssue,
+    Settlement,
+    SettlementLine,
+)
 
 __all__ = [
     "Account",
     "AccountShard",
     "BankCard",
+    "BankStatement",
     "CorrectionProposal",
     "FxQuote",
     "FxRate",
@@ -16,10 +25,15 @@ __all__ = [
     "IdempotencyRecord",
     "JournalTransaction",
     "Payment",
+    "PayoutProfile",
     "Posting",
+    "Reconciliation",
+    "ReconciliationIssue",
     "SandboxCard",
     "SandboxFault",
     "SandboxStatementLine",
+    "Settlement",
+    "SettlementLine",
     "TopUp",
     "UsageCounter",
     "WalletProfile",

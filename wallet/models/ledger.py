@@ -31,6 +31,9 @@ class Account(models.Model):
         # Holds whose payee is named only at capture (a red packet, a neighbour's reward);
         # it never carries a balance: a capture posts from the payer to that payee.
         ESCROW = "escrow", _("Escrow")
+        # What payees owe us: a refund taken after their money was paid out to the bank
+        # borrows from here, and their next settlements pay it back (carried forward).
+        RECEIVABLE = "receivable", _("Owed by payees")
 
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")

@@ -17,6 +17,7 @@ _NEGATIVE_SYSTEM_CODES = {
     Account.SystemCode.BANK_CLEARING,
     Account.SystemCode.FX_POSITION,
     Account.SystemCode.PROMOTIONS,
+    Account.SystemCode.RECEIVABLE,
     Account.SystemCode.SUSPENSE,
 }
 
