@@ -36,6 +36,10 @@ def _items(user: User | None) -> list[NavItem]:
         items.append(NavItem(_("Wallet"), reverse("wallet-home"), "wallet", "wallet-home"))
     if user.role in (User.Role.RESIDENT, User.Role.PROPERTY_STAFF):
         items.append(NavItem(_("Neighbours"), reverse("estates"), "estates", "estates"))
+    if user.role == User.Role.RESIDENT:
+        # Coupons belong to a higher layer's page, when it is installed.
+        with contextlib.suppress(NoReverseMatch):
+            items.append(NavItem(_("Coupons"), reverse("my-coupons"), "coupons", "my-coupons"))
     if user.role == User.Role.OPERATOR:
         items.append(NavItem(_("Admin"), reverse("admin:index"), "admin", "admin:index"))
         items.append(
@@ -49,6 +53,14 @@ def _items(user: User | None) -> list[NavItem]:
         # Shop applications are reviewed in a higher layer's page, when it is installed.
         with contextlib.suppress(NoReverseMatch):
             items.append(NavItem(_("Shops"), reverse("operator-shops"), "admin", "operator-shops"))
+        items.append(
+            NavItem(
+                _("Reconciliation"),
+                reverse("wallet-reconciliations"),
+                "admin",
+                "wallet-reconciliations",
+            )
+        )
         items.append(NavItem(_("API"), reverse("api-docs"), "api", "api-docs"))
     items.append(NavItem(_("Inbox"), reverse("inbox"), "inbox", "inbox"))
     items.append(NavItem(_("Me"), reverse("profile"), "me", "profile"))

@@ -205,6 +205,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(hour=9, minute=0),
     },
     "property-autopay": {"task": "property_mgmt.autopay", "schedule": crontab(hour=10, minute=0)},
+    # Settlement every hour (yesterday's days once, then due payout retries), the bank's
+    # statement matched once it is published, shops' webhooks retried every minute.
+    "wallet-settle-due": {"task": "wallet.settle_due", "schedule": crontab(minute=10)},
+    "wallet-reconcile": {
+        "task": "wallet.reconcile_previous_day",
+        "schedule": crontab(hour=6, minute=0),
+    },
+    "merchants-webhooks-due": {"task": "merchants.webhooks_due", "schedule": 60.0},
 }
 
 # --- Authentication ------------------------------------------------------------------------
@@ -389,6 +397,19 @@ WALLET_CARD_BOUND_HANDLER = "community.services.verification.bank_card_confirmed
 # Called inside the transaction of a payment to an account no user owns (a shop's, a
 # company's): its owner's layer tells the staff, live, after commit.
 WALLET_PAYEE_PAID_HANDLER = "merchants.services.checkout.payment_to_shop"
+# Called after a settlement's payout reached the bank card, or was declined: each layer
+# tells the owners of its own accounts (shops, property companies) and ignores the rest.
+WALLET_SETTLEMENT_PAID_HANDLER = [
+    "merchants.services.settlement.settlement_paid",
+    "property_mgmt.services.settlement.settlement_paid",
+]
+WALLET_PAYOUT_FAILED_HANDLER = [
+    "merchants.services.settlement.payout_failed",
+    "property_mgmt.services.settlement.payout_failed",
+]
+# Shops' webhook URLs must resolve to public addresses (no requests into our own network)
+# unless this is on: development and tests post to a receiver on loopback.
+MERCHANT_WEBHOOKS_ALLOW_PRIVATE = env_bool("MERCHANT_WEBHOOKS_ALLOW_PRIVATE", DEBUG)
 COMMUNITY_IDENTITY_PROVIDER = os.environ.get(
     "COMMUNITY_IDENTITY_PROVIDER", "community.verification.sandbox.SandboxIdentityProvider"
 )

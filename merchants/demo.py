@@ -4,6 +4,7 @@ from core.demo import DemoLog
 from merchants.models import Shop, ShopStaff
 from merchants.services.accounts import shop_account
 from merchants.services.onboarding import shop_apply
+from merchants.services.settlement import shop_payout_register
 from wallet import paylinks
 from wallet.models import BankCard, Payment
 from wallet.services import payments
@@ -50,6 +51,7 @@ def seed(log: DemoLog) -> None:
                 shop=shop, user=demo_user(phone), defaults={"role": role}
             )
         account = shop_account(shop)
+        _seed_payout(shop)
         log.note(f"Pay link for {shop.name}: {paylinks.make_url(account)}")
     fruit = Shop.objects.get(neighbourhood=estate, name="鲜果超市")
     account = shop_account(fruit)
@@ -59,6 +61,20 @@ def seed(log: DemoLog) -> None:
             payer=wang, payee=account, amount_minor=2_580, description="苹果 2 斤", pin=DEMO_PIN
         )
     log.note(f"Shops: {', '.join(name for name, *_ in SHOPS)}")
+
+
+def _seed_payout(shop: Shop) -> None:
+    """Settle the shop daily to its owner's bound card, when the owner has one (刘师傅 is
+    not verified, so his shop's takings wait in its account)."""
+    if shop.settlement_card is None:
+        card = BankCard.objects.filter(
+            owner=shop.owner, status=BankCard.Status.VALID, removed_at__isnull=True
+        ).first()
+        if card is None:
+            return
+        shop.settlement_card = card
+        shop.save(update_fields=["settlement_card"])
+    shop_payout_register(shop)
 
 
 def _seed_application(estate: Neighbourhood, log: DemoLog) -> None:

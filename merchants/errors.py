@@ -129,3 +129,67 @@ class AlreadyShopStaff(MerchantError):
 class OwnerNotRemovable(MerchantError):
     code = "owner_not_removable"
     default_message = _("The shop's owner cannot be removed from its staff.")
+
+
+# --- webhooks to shops' own systems ---------------------------------------------------------
+
+
+class WebhookUrlNotAllowed(MerchantError):
+    code = "webhook_url_not_allowed"
+    default_message = _("Webhooks can only be sent to a public internet address.")
+
+
+class WebhookEndpointLimit(MerchantError):
+    code = "webhook_endpoint_limit"
+    default_message = _("This shop already has as many webhook endpoints as it may have.")
+    status_code = 409
+
+
+class WebhookDeliveryNotFailed(MerchantError):
+    code = "webhook_delivery_not_failed"
+    default_message = _("Only a delivery that was given up can be retried.")
+    status_code = 409
+
+
+# --- offers --------------------------------------------------------------------------------
+
+
+class CampaignNotRunning(MerchantError):
+    code = "campaign_not_running"
+    default_message = _("This offer is not running at the moment.")
+    status_code = 409
+
+
+class CampaignSoldOut(MerchantError):
+    code = "campaign_sold_out"
+    default_message = _("All the coupons of this offer have been claimed.")
+    status_code = 409
+
+
+class CouponLimitReached(MerchantError):
+    code = "coupon_limit_reached"
+    default_message = _("You already have as many coupons of this offer as one person may.")
+    status_code = 409
+
+
+class NotInAudience(MerchantError):
+    code = "not_in_audience"
+    default_message = _("This offer is for other customers.")
+    status_code = 403
+
+
+class CouponUnavailable(MerchantError):
+    code = "coupon_unavailable"
+    default_message = _("This coupon has just been used or is no longer valid. Pay again.")
+    status_code = 409
+
+
+class CouponNotApplicable(MerchantError):
+    code = "coupon_not_applicable"
+    default_message = _("This coupon cannot be used on this payment.")
+
+
+class CampaignEnded(MerchantError):
+    code = "campaign_ended"
+    default_message = _("This offer has ended and cannot be changed.")
+    status_code = 409

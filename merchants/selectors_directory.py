@@ -4,7 +4,7 @@ all 404, as if they did not exist."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -12,7 +12,8 @@ from django.db.models import Q, QuerySet
 from community.selectors import visible_neighbourhood
 from core.errors import NotFound
 from merchants.errors import SettlementCardInvalid
-from merchants.models import Shop, ShopStaff, StaffInvite
+from merchants.models import Campaign, Shop, ShopStaff, StaffInvite
+from merchants.selectors_offers import shop_offers
 from wallet.models import Account, BankCard
 from wallet.paylinks import make_url
 
@@ -21,15 +22,18 @@ from wallet.paylinks import make_url
 class DirectoryEntry:
     shop: Shop
     pay_url: str | None  # the shop's static QR link; None until its account is opened
+    offers: list[Campaign] = field(default_factory=list)  # running, with coupons left
 
 
 def directory_shops(
     user: Any, neighbourhood_id: int, *, category: str = "", search: str = ""
 ) -> tuple[Any, list[DirectoryEntry]]:
     """The approved shops of an estate ``user`` belongs to (404 otherwise), optionally of
-    one category and with ``search`` in the name, each with its static pay link.
+    one category and with ``search`` in the name, each with its static pay link and its
+    current offers.
 
-    Three queries however many shops: the estate, the shops, their wallet accounts.
+    Four queries however many shops: the estate, the shops, their wallet accounts, their
+    offers.
     """
     estate = visible_neighbourhood(user, neighbourhood_id)
     shops = Shop.objects.filter(neighbourhood=estate, status=Shop.Status.APPROVED)
@@ -47,10 +51,13 @@ def directory_shops(
             owner_ref__in=[f"shop:{shop.pk}" for shop in rows],
         )
     }
+    offers = shop_offers([shop.pk for shop in rows])
     entries = []
     for shop in rows:
         account = accounts.get(f"shop:{shop.pk}")
-        entries.append(DirectoryEntry(shop, make_url(account) if account else None))
+        entries.append(
+            DirectoryEntry(shop, make_url(account) if account else None, offers.get(shop.pk, []))
+        )
     return estate, entries
 
 

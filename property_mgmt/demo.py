@@ -23,6 +23,8 @@ from property_mgmt.services.bills import late_fees_accrue
 from property_mgmt.services.fees import fee_rate_set, reading_record
 from property_mgmt.services.households import household_add, household_confirm
 from property_mgmt.services.paying import bills_pay
+from property_mgmt.services.settlement import company_payout_card_set, company_payout_profile
+from wallet.models import SandboxCard
 
 BUILDINGS = ["1号楼", "2号楼", "3号楼"]
 FLOORS = 6
@@ -47,11 +49,30 @@ def seed(log: DemoLog) -> None:
                     defaults={"floor": floor, "area_m2": area, "kind": Unit.Kind.FLAT},
                 )
     _seed_notices(estate)
+    _seed_payout_card(company, log)
     _seed_bills(estate, log)
     log.note(
         f"Estate: {estate.name}, {len(BUILDINGS)} buildings, "
         f"{Unit.objects.filter(building__neighbourhood=estate).count()} units"
     )
+
+
+# The company's card at the sandbox bank (wallet.demo.DEMO_BANK_CARDS), in its own name.
+COMPANY_CARD = "6225880000000000010"
+
+
+def _seed_payout_card(company: PropertyCompany, log: DemoLog) -> None:
+    """The manager enters the company's card once; fees are paid out to it every night."""
+    if company_payout_profile(company) is None:
+        card = SandboxCard.objects.get(number=COMPANY_CARD)
+        company_payout_card_set(
+            manager=demo_user("+8613900000002"),
+            company=company,
+            number=COMPANY_CARD,
+            expiry_month=card.expiry_month,
+            expiry_year=card.expiry_year,
+        )
+    log.note(f"{company.name} is paid out daily to its card ending {COMPANY_CARD[-4:]}")
 
 
 # Where the demo residents live: phone -> (building, unit, relation).

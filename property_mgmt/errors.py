@@ -240,3 +240,14 @@ class BillingRunAlreadyIssued(PropertyError):
     code = "billing_run_already_issued"
     default_message = _("Bills for this month have already been issued.")
     status_code = 409
+
+
+# --- settlement ----------------------------------------------------------------------------
+
+
+class PayoutCardRejected(PropertyError):
+    code = "payout_card_rejected"
+    default_message = _(
+        "The bank did not accept this card for payouts. Check the number, the expiry date and "
+        "that the card is in the company's name."
+    )

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from core.notifications import notify
+from wallet.errors import BankUnavailable
 from wallet.services.audit import ledger_check
 from wallet.services.payments import holds_expire_due
 
@@ -47,9 +48,32 @@ def bank_callback(payload: dict[str, object]) -> None:
     bank_callback_handle(payload)
 
 
+@shared_task(name="wallet.settle_due")
+def settle_due() -> dict[str, object]:
+    """T+1 settlement of every payout profile; a rerun pays nothing twice."""
+    from dataclasses import asdict
+
+    from wallet.services.settlement import settle_due as settle
+
+    return asdict(settle())
+
+
 @shared_task(name="wallet.send_money_notices")
 def send_money_notices(payloads: list[dict[str, object]]) -> None:
     from wallet.services.notices import deliver_money_notice
 
     for payload in payloads:
         deliver_money_notice(payload)
+
+
+@shared_task(
+    name="wallet.reconcile_previous_day",
+    autoretry_for=(BankUnavailable,),
+    retry_backoff=300,
+    max_retries=8,
+)
+def reconcile_previous_day() -> str:
+    """Match yesterday's bank statement with the books; operators hear of any difference."""
+    from wallet.services.reconciliation import reconcile_previous_day as reconcile
+
+    return reconcile().status

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from wallet.views import cards, operations, paying, records, settings
+from wallet.views import cards, operations, paying, reconciliation, records, settings
 
 urlpatterns = [
     path("wallet/", paying.home, name="wallet-home"),
@@ -29,4 +29,19 @@ urlpatterns = [
         name="wallet-correction-decide",
     ),
     path("receipts/verify/", records.receipt_verify, name="receipt-verify"),
+    path(
+        "operator/reconciliation/",
+        reconciliation.reconciliations,
+        name="wallet-reconciliations",
+    ),
+    path(
+        "operator/reconciliation/<int:reconciliation_id>/",
+        reconciliation.reconciliation_detail,
+        name="wallet-reconciliation",
+    ),
+    path(
+        "operator/reconciliation/<int:reconciliation_id>/rerun/",
+        reconciliation.reconciliation_rerun,
+        name="wallet-reconciliation-rerun",
+    ),
 ]

@@ -1,5 +1,5 @@
-"""Checkout at the till over the API: payment requests (create, status, recent, pay) and
-payment codes (issue, charge).
+"""Checkout at the till over the API: payment requests (create, status, recent, the payer's
+preview with their coupon, pay) and payment codes (issue, charge).
 
 Thin: the rules are in ``merchants.services.checkout``. A shop the caller does not work in,
 and every request of it, is 404. Creating a request, paying one and charging a code take an
@@ -11,16 +11,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from community.auth import signed_in_user
 from core.api import LinliAPIView
+from core.errors import ValidationFailed
 from merchants import selectors_checkout as selectors
 from merchants.models import PaymentRequest
-from merchants.services import checkout
+from merchants.services import checkout, offers
 from wallet import renderers
 from wallet.api.base import (
     IDEMPOTENCY_HEADER,
@@ -59,7 +61,33 @@ def render_request_paid(result: checkout.RequestPaidResult) -> dict[str, Any]:
             "amount_minor": result.payment.amount_minor,
             "currency": result.payment.currency,
         },
+        "coupon_id": result.coupon_id,
+        "discount_minor": result.discount_minor,
         "balance": renderers.balance(result.balance),
+    }
+
+
+def render_choice(choice: offers.CouponChoice) -> dict[str, Any]:
+    campaign = choice.coupon.campaign
+    return {
+        "id": choice.coupon.pk,
+        "campaign_id": campaign.pk,
+        "campaign_name": campaign.name,
+        "ends_at": campaign.ends_at.isoformat(),
+        "discount_minor": choice.discount_minor,
+    }
+
+
+def render_preview(preview: checkout.RequestPreview) -> dict[str, Any]:
+    payment_request = preview.payment_request
+    return {
+        "request": render_request(payment_request),
+        "shop_name": payment_request.shop.name,
+        "price_minor": payment_request.amount_minor,
+        "coupon": render_choice(preview.coupon) if preview.coupon else None,
+        "discount_minor": preview.discount_minor,
+        "to_pay_minor": preview.net_minor,
+        "coupons": [render_choice(choice) for choice in preview.choices],
     }
 
 
@@ -71,6 +99,8 @@ def render_code_charged(result: checkout.CodeCharged) -> dict[str, Any]:
             "amount_minor": result.payment.amount_minor,
             "currency": result.payment.currency,
         },
+        "coupon_id": result.coupon_id,
+        "discount_minor": result.discount_minor,
         "used_at": result.payment_code.used_at.isoformat() if result.payment_code.used_at else None,
     }
 
@@ -96,8 +126,26 @@ class CheckoutRequestSerializer(serializers.Serializer[Any]):
 class CheckoutPaymentSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     transaction_id = serializers.IntegerField()
-    amount_minor = serializers.IntegerField()
+    amount_minor = serializers.IntegerField(help_text="What moved: the price less the coupon.")
     currency = serializers.CharField()
+
+
+class CheckoutCouponSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField(help_text="The coupon's id, to pass as coupon_id.")
+    campaign_id = serializers.IntegerField()
+    campaign_name = serializers.CharField()
+    ends_at = serializers.DateTimeField()
+    discount_minor = serializers.IntegerField(help_text="What it takes off this price.")
+
+
+def _coupon_pick(raw: Any) -> offers.CouponPick:
+    """``coupon_id`` of a body or query: absent → the best, null/"none" → none, else an id."""
+    if raw is None or raw == "none":
+        return None
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise ValidationFailed(fields={"coupon_id": [_("Give a coupon id or null.")]}) from None
 
 
 # --- views ---------------------------------------------------------------------------------
@@ -156,15 +204,56 @@ class CheckoutRequestStatusApi(LinliAPIView):
         )
 
 
+class CheckoutRequestPreviewApi(LinliAPIView):
+    """What the signed-in resident would pay for a request they scanned: the price, the
+    coupon applied (their best, or ``?coupon_id=``; ``none`` for none), the discount, the
+    amount to pay, and every coupon of theirs that applies, best first."""
+
+    class OutputSerializer(serializers.Serializer[Any]):
+        request = CheckoutRequestSerializer()
+        shop_name = serializers.CharField()
+        price_minor = serializers.IntegerField()
+        coupon = CheckoutCouponSerializer(allow_null=True)
+        discount_minor = serializers.IntegerField()
+        to_pay_minor = serializers.IntegerField()
+        coupons = CheckoutCouponSerializer(many=True)
+
+    @extend_schema(
+        operation_id="merchant_checkout_request_preview",
+        parameters=[
+            OpenApiParameter(
+                "coupon_id", str, description="A coupon id, or none; absent: the best."
+            )
+        ],
+        responses=OutputSerializer,
+    )
+    def get(self, request: Request, token: str) -> Response:
+        raw = request.query_params.get("coupon_id")
+        preview = checkout.request_preview(
+            payer=signed_in_user(request),
+            payment_request=selectors.request_by_token(token),
+            coupon=offers.BEST if raw is None else _coupon_pick(raw),
+        )
+        return Response(render_preview(preview))
+
+
 class CheckoutRequestPayApi(WalletApiView):
-    """The resident pays a request they scanned (its token is in the QR code)."""
+    """The resident pays a request they scanned (its token is in the QR code), with their
+    best coupon unless they name one (``coupon_id``) or none (``coupon_id: null``)."""
 
     class InputSerializer(serializers.Serializer[Any]):
         pin = PinField()
+        coupon_id = serializers.IntegerField(
+            required=False,
+            allow_null=True,
+            help_text="A coupon of yours; null for none; leave out for the best one.",
+        )
 
     class OutputSerializer(serializers.Serializer[Any]):
         request = CheckoutRequestSerializer()
         payment = CheckoutPaymentSerializer()
+        coupon_id = serializers.IntegerField(allow_null=True)
+        discount_minor = serializers.IntegerField()
         balance = BalanceSerializer()
 
     @extend_schema(
@@ -182,6 +271,7 @@ class CheckoutRequestPayApi(WalletApiView):
             payer=user,
             payment_request=selectors.request_by_token(token),
             pin=data.validated_data.get("pin") or None,
+            coupon=data.validated_data.get("coupon_id", offers.BEST),
             idempotency=idempotency,
         )
         return Response(render_request_paid(result), status=201)
@@ -226,6 +316,10 @@ class CheckoutCodeChargeApi(WalletApiView):
 
     class OutputSerializer(serializers.Serializer[Any]):
         payment = CheckoutPaymentSerializer()
+        coupon_id = serializers.IntegerField(
+            allow_null=True, help_text="The customer's best coupon, applied by itself."
+        )
+        discount_minor = serializers.IntegerField()
         used_at = serializers.DateTimeField()
 
     @extend_schema(

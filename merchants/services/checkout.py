@@ -21,8 +21,20 @@ but verification, freezing and limits do); then one durable transaction locks th
 re-checks it unused, unexpired and the amount within its cap, posts the payment and marks
 the code used. A code charges once, whoever tries at the same moment.
 
+Coupons (``merchants.services.offers``). Both paths apply a coupon of the shop's running
+campaigns: the payer's best one by default (``request_pay`` also takes the one the payer
+picked, or none; ``code_charge`` always takes the best, as the payer is not at the
+screen). The price is the gross; the coupon's discount is worked out before the
+transaction so that the wallet authorises (PIN, limits) the net, which is what moves, from
+the resident to the shop. Inside the transaction the coupon is locked and checked again:
+one used meanwhile by another payment refuses this one with ``coupon_unavailable`` before
+any money moves, and the redemption is written with the payment, so a payment that fails
+leaves the coupon usable. The transaction's metadata carries ``coupon_id`` (or None),
+``gross_minor`` and ``discount_minor``.
+
 Lock order (docs/ledger.md): our own row (the request or the code, ``FOR NO KEY UPDATE``,
-that row only), then the wallet's (profile, accounts by primary key, shards, counters).
+that row only), then the coupon row, then its campaign row, then the wallet's (profile,
+accounts by primary key, shards, counters).
 """
 
 from __future__ import annotations
@@ -51,6 +63,7 @@ from merchants.errors import (
 )
 from merchants.models import PaymentCode, PaymentRequest, Shop
 from merchants.selectors_checkout import is_staff, staff_user_ids
+from merchants.services import offers, webhooks
 from merchants.services.accounts import shop_account
 from wallet.errors import PinRequired, WalletFrozen
 from wallet.models import Account, Payment
@@ -71,8 +84,10 @@ EVENT_PAYMENT_RECEIVED = "merchant.payment_received"
 @dataclass(frozen=True)
 class RequestPaidResult:
     request: PaymentRequest
-    payment: Payment
+    payment: Payment  # of the net: the price less the coupon's discount
     balance: ledger.Balance  # the payer's, after paying
+    discount_minor: int = 0
+    coupon_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -84,7 +99,26 @@ class IssuedCode:
 @dataclass(frozen=True)
 class CodeCharged:
     payment_code: PaymentCode
-    payment: Payment
+    payment: Payment  # of the net: the price less the coupon's discount
+    discount_minor: int = 0
+    coupon_id: int | None = None
+
+
+@dataclass(frozen=True)
+class RequestPreview:
+    """What the payer would pay for a request: the price, the coupon, the net."""
+
+    payment_request: PaymentRequest
+    coupon: offers.CouponChoice | None
+    choices: list[offers.CouponChoice]  # every coupon that applies, best first
+
+    @property
+    def discount_minor(self) -> int:
+        return self.coupon.discount_minor if self.coupon else 0
+
+    @property
+    def net_minor(self) -> int:
+        return self.payment_request.amount_minor - self.discount_minor
 
 
 def _check_staff_and_trading(cashier: Any, shop: Shop) -> None:
@@ -145,22 +179,52 @@ def _check_payable(payment_request: PaymentRequest) -> None:
         raise RequestExpired()
 
 
+def request_preview(
+    *, payer: Any, payment_request: PaymentRequest, coupon: offers.CouponPick = offers.BEST
+) -> RequestPreview:
+    """What ``request_pay`` would charge ``payer`` with ``coupon`` (the best by default),
+    and every coupon of theirs that applies. Reads only."""
+    shop = payment_request.shop
+    choices = offers.applicable_coupons(payer, shop, payment_request.amount_minor)
+    chosen = offers.choose_coupon(
+        payer, shop, payment_request.amount_minor, coupon, choices=choices
+    )
+    return RequestPreview(payment_request, chosen, choices)
+
+
+def _payment_metadata(
+    key: str, row_id: int, shop: Shop, gross_minor: int, choice: offers.CouponChoice | None
+) -> dict[str, Any]:
+    return {
+        key: row_id,
+        "shop_id": shop.pk,
+        "coupon_id": choice.coupon.pk if choice else None,
+        "gross_minor": gross_minor,
+        "discount_minor": choice.discount_minor if choice else 0,
+    }
+
+
 def request_pay(
     *,
     payer: Any,
     payment_request: PaymentRequest,
     pin: str | None,
+    coupon: offers.CouponPick = offers.BEST,
     idempotency: Idempotency | None = None,
 ) -> RequestPaidResult:
-    """Pay ``payment_request`` from the payer's CNY wallet, once.
+    """Pay ``payment_request`` from the payer's CNY wallet, once, with a coupon: the best
+    (default), the one picked (an id), or none (None).
 
     Checks before the transaction: a replay answers first; the request is open and
     unexpired (``RequestPaid`` / ``RequestExpired``), its shop still approved
-    (``ShopNotTrading``); the wallet's PIN, verification and
-    limits (``authorise_debit``). Locks the request row, re-checks it, then the wallet's
-    rows. Invariant: a PAID request points at exactly one payment of its amount to the
-    shop's account. Side effects after commit: the wallet's payment notice to the payer and
-    a ``merchant.payment_received`` live event to every staff member of the shop.
+    (``ShopNotTrading``); the coupon picked applies (``offers.choose_coupon``); the
+    wallet's PIN, verification and limits for the net (``authorise_debit``). Locks the
+    request row, re-checks it, then the coupon and its campaign (``coupon_unavailable`` if
+    it was used meanwhile), then the wallet's rows. Invariant: a PAID request points at
+    exactly one payment of its amount less the coupon's discount to the shop's account,
+    and a coupon's redemption is written with it. Side effects after commit: the wallet's
+    payment notice to the payer and a ``merchant.payment_received`` live event to every
+    staff member of the shop.
     """
     replay_if_recorded(idempotency)
     _check_payable(payment_request)
@@ -168,9 +232,12 @@ def request_pay(
     if shop.status != Shop.Status.APPROVED:
         raise ShopNotTrading()
     payee = shop_account(shop, payment_request.currency)
+    gross = payment_request.amount_minor
+    choice = offers.choose_coupon(payer, shop, gross, coupon)
+    net = gross - (choice.discount_minor if choice else 0)
     authorisation = payments.authorise_debit(
         payer=payer,
-        amount_minor=payment_request.amount_minor,
+        amount_minor=net,
         currency=payment_request.currency,
         pin=pin,
         idempotency=idempotency,
@@ -183,23 +250,45 @@ def request_pay(
             .get()
         )
         _check_payable(locked)
+        if choice:
+            offers.coupon_lock(choice, payer=payer, shop=shop, gross_minor=gross)
         paid = payments.payment_post(
             payer=payer,
             payee=payee,
-            amount_minor=locked.amount_minor,
+            amount_minor=net,
             currency=locked.currency,
             description=_description(shop, locked.reference),
             authorisation=authorisation,
-            metadata={"payment_request_id": locked.pk, "shop_id": shop.pk},
+            metadata=_payment_metadata("payment_request_id", locked.pk, shop, gross, choice),
         )
+        if choice:
+            offers.redeem(
+                coupon=choice.coupon,
+                payment=paid.payment,
+                gross_minor=gross,
+                discount_minor=choice.discount_minor,
+            )
         locked.status = PaymentRequest.Status.PAID
         locked.payment = paid.payment
         locked.paid_by = payer
         locked.paid_at = timezone.now()
         locked.save(update_fields=["status", "payment", "paid_by", "paid_at"])
         locked.shop = shop
-        _announce_received(shop, locked.amount_minor, locked.currency, request_id=locked.pk)
-        return RequestPaidResult(locked, paid.payment, paid.balance)
+        _announce_received(
+            shop,
+            paid.payment,
+            request_id=locked.pk,
+            reference=locked.reference,
+            gross_minor=gross,
+            choice=choice,
+        )
+        return RequestPaidResult(
+            locked,
+            paid.payment,
+            paid.balance,
+            discount_minor=choice.discount_minor if choice else 0,
+            coupon_id=choice.coupon.pk if choice else None,
+        )
 
     return execute(idempotency, work)
 
@@ -210,23 +299,50 @@ def _description(shop: Shop, reference: str) -> str:
 
 def _announce_received(
     shop: Shop,
-    amount_minor: int,
-    currency: str,
+    payment: Payment,
     *,
     request_id: int | None = None,
     code_id: int | None = None,
+    reference: str = "",
+    gross_minor: int | None = None,
+    choice: offers.CouponChoice | None = None,
 ) -> None:
-    """After commit: the live "received" event to every staff member's websockets."""
-    event = {
+    """Inside the payment's transaction: queue the ``payment.succeeded`` webhook, and after
+    commit the live "received" event to every staff member's websockets.
+
+    ``amount_minor`` is what the shop received. A payment with a coupon adds the price
+    (``gross_minor``), the ``discount_minor`` and the ``coupon_id``.
+    """
+    event: dict[str, Any] = {
         "type": EVENT_PAYMENT_RECEIVED,
         "shop_id": shop.pk,
         "request_id": request_id,
         "code_id": code_id,
-        "amount_minor": amount_minor,
-        "currency": currency,
+        "amount_minor": payment.amount_minor,
+        "currency": payment.currency,
     }
+    if choice is not None:
+        event["gross_minor"] = gross_minor
+        event["discount_minor"] = choice.discount_minor
+        event["coupon_id"] = choice.coupon.pk
     for user_id in staff_user_ids(shop):
         publish_on_commit(user_id, event)
+    webhooks.emit(
+        shop_id=shop.pk,
+        event_type="payment.succeeded",
+        event_key=f"payment:{payment.pk}",
+        data={
+            "payment_id": payment.pk,
+            "amount_minor": payment.amount_minor,
+            "currency": payment.currency,
+            "gross_minor": gross_minor if choice is not None else payment.amount_minor,
+            "discount_minor": choice.discount_minor if choice is not None else 0,
+            "payment_request_id": request_id,
+            "payment_code_id": code_id,
+            "order_reference": reference,
+            "paid_at": payment.created_at.isoformat(),
+        },
+    )
 
 
 def payment_to_shop(*, payment: Payment, payee: Account) -> None:
@@ -244,7 +360,7 @@ def payment_to_shop(*, payment: Payment, payee: Account) -> None:
         return
     shop = Shop.objects.filter(pk=int(shop_id)).first()
     if shop is not None:
-        _announce_received(shop, payment.amount_minor, payment.currency)
+        _announce_received(shop, payment)
 
 
 # --- payment codes (付款码) ----------------------------------------------------------------
@@ -322,14 +438,17 @@ def code_charge(
     amount_minor: int,
     idempotency: Idempotency | None = None,
 ) -> CodeCharged:
-    """Charge ``amount_minor`` to the resident whose code the cashier read, once.
+    """Charge the price ``amount_minor`` to the resident whose code the cashier read,
+    once, less the resident's best coupon at the shop.
 
     Checks: the cashier works in the approved shop; the code is well formed and known
-    (``CodeInvalid``), unused (``CodeUsed``), unexpired (``CodeExpired``) and the amount
-    within its cap (``CodeAmountTooHigh``); the wallet's ``authorise_mandated_debit`` for
-    the resident. Locks the code row, re-checks it, then the wallet's rows. Invariant: a
-    used code points at its one payment. Side effects after commit: the payer's payment
-    notice and the live ``merchant.payment_received`` event to the shop's staff.
+    (``CodeInvalid``), unused (``CodeUsed``), unexpired (``CodeExpired``) and the net
+    within its cap (``CodeAmountTooHigh``); the wallet's ``authorise_mandated_debit`` of
+    the net for the resident. Locks the code row, re-checks it, then the coupon and its
+    campaign (``coupon_unavailable`` if used meanwhile), then the wallet's rows.
+    Invariant: a used code points at its one payment. Side effects after commit: the
+    payer's payment notice and the live ``merchant.payment_received`` event to the shop's
+    staff.
     """
     replay_if_recorded(idempotency)
     _check_staff_and_trading(cashier, shop)
@@ -341,11 +460,13 @@ def code_charge(
     )
     if found is None:
         raise CodeInvalid()
-    _check_chargeable(found, amount_minor)
     payer = found.user
+    choice = offers.best_coupon(payer, shop, amount_minor)
+    net = amount_minor - (choice.discount_minor if choice else 0)
+    _check_chargeable(found, net)
     payee = shop_account(shop, CURRENCY)
     authorisation = payments.authorise_mandated_debit(
-        payer=payer, amount_minor=amount_minor, currency=CURRENCY, idempotency=idempotency
+        payer=payer, amount_minor=net, currency=CURRENCY, idempotency=idempotency
     )
 
     def work() -> CodeCharged:
@@ -354,22 +475,38 @@ def code_charge(
             .filter(pk=found.pk)
             .get()
         )
-        _check_chargeable(locked, amount_minor)
+        _check_chargeable(locked, net)
+        if choice:
+            offers.coupon_lock(choice, payer=payer, shop=shop, gross_minor=amount_minor)
         paid = payments.payment_post(
             payer=payer,
             payee=payee,
-            amount_minor=amount_minor,
+            amount_minor=net,
             currency=CURRENCY,
             description=shop.name,
             authorisation=authorisation,
-            metadata={"payment_code_id": locked.pk, "shop_id": shop.pk},
+            metadata=_payment_metadata("payment_code_id", locked.pk, shop, amount_minor, choice),
         )
+        if choice:
+            offers.redeem(
+                coupon=choice.coupon,
+                payment=paid.payment,
+                gross_minor=amount_minor,
+                discount_minor=choice.discount_minor,
+            )
         locked.used_at = timezone.now()
         locked.shop = shop
         locked.payment = paid.payment
         locked.save(update_fields=["used_at", "shop", "payment"])
         locked.user = payer
-        _announce_received(shop, amount_minor, CURRENCY, code_id=locked.pk)
-        return CodeCharged(locked, paid.payment)
+        _announce_received(
+            shop, paid.payment, code_id=locked.pk, gross_minor=amount_minor, choice=choice
+        )
+        return CodeCharged(
+            locked,
+            paid.payment,
+            discount_minor=choice.discount_minor if choice else 0,
+            coupon_id=choice.coupon.pk if choice else None,
+        )
 
     return execute(idempotency, work)

@@ -61,6 +61,7 @@ from merchants.errors import (
 )
 from merchants.models import Shop, ShopStaff, StaffInvite
 from merchants.services.accounts import shop_account
+from merchants.services.settlement import shop_payout_register
 from wallet.models import BankCard
 
 REASON_MAX = 300
@@ -179,7 +180,8 @@ def shop_review(*, operator: User, shop: Shop, approve: bool, reason: str = "") 
     Operators only (``operator_only``, 403). A rejection needs a reason
     (``review_reason_required``). Locks the shop row; anything but ``pending`` is
     ``shop_not_pending`` (of two operators at once, one decides). Approval opens the shop's
-    wallet account. The owner is told either way (inbox, pushed after commit).
+    wallet account and its payout profile (T+1 settlement to the settlement card). The
+    owner is told either way (inbox, pushed after commit).
     """
     if not operator.is_operator:
         raise NotOperator()
@@ -200,6 +202,7 @@ def shop_review(*, operator: User, shop: Shop, approve: bool, reason: str = "") 
     locked.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
     if approve:
         shop_account(locked)
+        shop_payout_register(locked)
     if locked.owner is not None:
         if approve:
             title = _("%(name)s is approved: you can take payments now") % {"name": locked.name}

@@ -6,4 +6,8 @@ urlpatterns = [
     path("", include("merchants.urls.home")),
     path("", include("merchants.urls.onboarding")),
     path("", include("merchants.urls.checkout")),
+    path("", include("merchants.urls.settlement")),
+    path("", include("merchants.urls.offers")),
+    path("", include("merchants.urls.webhooks")),
+    path("", include("merchants.urls.sales")),
 ]

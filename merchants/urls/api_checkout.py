@@ -19,6 +19,11 @@ urlpatterns = [
         name="api-checkout-request",
     ),
     path(
+        "pay-requests/<str:token>/",
+        api.CheckoutRequestPreviewApi.as_view(),
+        name="api-checkout-request-preview",
+    ),
+    path(
         "pay-requests/<str:token>/pay/",
         api.CheckoutRequestPayApi.as_view(),
         name="api-checkout-request-pay",

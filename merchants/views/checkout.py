@@ -26,7 +26,7 @@ from core.errors import ApplicationError, NotFound
 from core.money import Money
 from merchants import selectors_checkout as selectors
 from merchants.models import PaymentRequest
-from merchants.services import checkout
+from merchants.services import checkout, offers
 from merchants.services.accounts import shop_account
 from wallet import paylinks
 from wallet.errors import PinRequired
@@ -56,6 +56,14 @@ class ChargeCodeForm(IdempotentForm):
 
 class PayRequestForm(IdempotentForm):
     pin = PinField(required=False)
+    # Empty: the best coupon; "none": no coupon; else the id of one of the payer's coupons.
+    coupon = forms.RegexField(r"^(none|[0-9]{1,18})$", required=False)
+
+    def coupon_pick(self) -> offers.CouponPick:
+        raw = self.cleaned_data.get("coupon") or ""
+        if not raw:
+            return offers.BEST
+        return None if raw == "none" else int(raw)
 
 
 class CodePinForm(forms.Form):
@@ -193,7 +201,8 @@ def static_qr(request: HttpRequest, shop_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def request_pay(request: HttpRequest, token: str) -> HttpResponse:
-    """The resident's side of a request: the shop, the amount, the PIN if needed."""
+    """The resident's side of a request: the shop, the price, the coupon applied (their
+    best; they may pick another or none), what they pay, the PIN if needed."""
     payer = signed_in_user(request)
     payment_request = selectors.request_by_token(token)
     form = PayRequestForm(request.POST or None)
@@ -203,6 +212,7 @@ def request_pay(request: HttpRequest, token: str) -> HttpResponse:
                 payer=payer,
                 payment_request=payment_request,
                 pin=form.cleaned_data.get("pin") or None,
+                coupon=form.coupon_pick(),
                 idempotency=page_idempotency(request, form, _render_paid),
             )
             transaction_id = result.payment.transaction_id
@@ -219,13 +229,14 @@ def request_pay(request: HttpRequest, token: str) -> HttpResponse:
             messages.success(request, _("Paid."))
             return redirect("wallet-transaction", transaction_id=transaction_id)
     status = checkout.effective_status(payment_request)
-    preview = None
+    preview = offer = None
     if status == PaymentRequest.Status.OPEN:
         try:
+            offer = _offer(form, payer, payment_request)
             preview = payments.payment_preview(
                 payer=payer,
                 payee=shop_account(payment_request.shop, payment_request.currency),
-                amount_minor=payment_request.amount_minor,
+                amount_minor=offer.net_minor,
                 currency=payment_request.currency,
             )
         except ApplicationError as error:
@@ -238,8 +249,51 @@ def request_pay(request: HttpRequest, token: str) -> HttpResponse:
             "payment_request": payment_request,
             "status": status,
             "preview": preview,
+            "offer": offer,
+            "coupon_rows": _coupon_rows(offer),
         },
     )
+
+
+def _offer(
+    form: PayRequestForm, payer: Any, payment_request: PaymentRequest
+) -> checkout.RequestPreview:
+    """The coupon shown as applied: the one posted (if the form came back), else the best."""
+    pick: offers.CouponPick = offers.BEST
+    if form.is_bound and form.is_valid():
+        pick = form.coupon_pick()
+    try:
+        return checkout.request_preview(payer=payer, payment_request=payment_request, coupon=pick)
+    except ApplicationError:
+        return checkout.request_preview(payer=payer, payment_request=payment_request)
+
+
+def _coupon_rows(offer: checkout.RequestPreview | None) -> list[dict[str, Any]]:
+    """The payer's choices on the pay page: each coupon, then none, with what they pay."""
+    if offer is None or not offer.choices:
+        return []
+    price = offer.payment_request.amount_minor
+    chosen = offer.coupon.coupon.pk if offer.coupon else None
+    rows = [
+        {
+            "value": str(choice.coupon.pk),
+            "name": choice.coupon.campaign.name,
+            "discount_minor": choice.discount_minor,
+            "net_minor": price - choice.discount_minor,
+            "checked": choice.coupon.pk == chosen,
+        }
+        for choice in offer.choices
+    ]
+    rows.append(
+        {
+            "value": "none",
+            "name": "",
+            "discount_minor": 0,
+            "net_minor": price,
+            "checked": not chosen,
+        }
+    )
+    return rows
 
 
 def _render_paid(result: checkout.RequestPaidResult) -> dict[str, Any]:

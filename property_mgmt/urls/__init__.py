@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("property_mgmt.urls.bills")),
     path("", include("property_mgmt.urls.paying")),
     path("", include("property_mgmt.urls.reports")),
+    path("", include("property_mgmt.urls.settlement")),
 ]

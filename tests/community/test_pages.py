@@ -61,7 +61,7 @@ def test_profile_page_saves_name_and_language(client):
 @pytest.mark.parametrize(
     ("role", "expected_nav"),
     [
-        (User.Role.RESIDENT, {"home", "wallet-home", "estates", "inbox", "profile"}),
+        (User.Role.RESIDENT, {"home", "wallet-home", "estates", "my-coupons", "inbox", "profile"}),
         (User.Role.MERCHANT_STAFF, {"home", "inbox", "profile"}),
         (User.Role.PROPERTY_STAFF, {"home", "estates", "inbox", "profile"}),
     ],

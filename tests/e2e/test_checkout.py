@@ -1,19 +1,24 @@
 """At the till, on two phones: the cashier asks for ¥25.00 and shows the QR code; the
 resident opens its pay link and pays with the PIN; the cashier's page says "Received
-¥25.00" by itself, without a reload."""
+¥25.00" by itself, without a reload. With a ¥5.00 coupon the pay page shows it applied and
+¥20.00 to pay, and the till says "Received ¥20.00"."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
-from community.models import User
-from merchants.models import PaymentRequest, Shop, ShopStaff
+from community.models import Membership, User
+from merchants.models import Campaign, CouponRedemption, PaymentRequest, Shop, ShopStaff
+from merchants.services import offers
 from merchants.services.accounts import shop_account
 from tests.factories import DEFAULT_PASSWORD, NeighbourhoodFactory, UserFactory, fund
 from wallet.services import ledger
+from wallet.services.accounts import wallet_account
 from wallet.services.profile import pin_set
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -92,3 +97,72 @@ def test_the_till_turns_received_live_when_the_resident_pays(live_url, page, bro
     assert ledger.account_balance(shop_account(shop)).balance_minor == 2_500
     request.refresh_from_db()
     assert request.status == PaymentRequest.Status.PAID
+
+
+def test_the_resident_pays_with_a_coupon_and_the_till_shows_the_net_live(live_url, page, browser):
+    estate = NeighbourhoodFactory(name="阳光花园")
+    owner = UserFactory(
+        phone="+8613655550011", role=User.Role.MERCHANT_STAFF, preferred_language="en"
+    )
+    shop = Shop.objects.create(
+        neighbourhood=estate,
+        name="鲜果超市",
+        category=Shop.Category.GROCERY,
+        address="阳光路 86 号",
+        status=Shop.Status.APPROVED,
+        owner=owner,
+    )
+    ShopStaff.objects.create(shop=shop, user=owner, role=ShopStaff.Role.OWNER)
+    resident = UserFactory(
+        phone="+8613655550012", real_name="王芳", verification_level=2, preferred_language="en"
+    )
+    Membership.objects.create(user=resident, neighbourhood=estate)
+    pin_set(user=resident, new_pin=PIN)
+    fund(resident, 10_000)
+    # The resident holds a ¥5.00-off coupon of the shop's offer
+    campaign = offers.campaign_create(
+        owner=owner,
+        shop=shop,
+        name="开业五元券",
+        kind=Campaign.Kind.AMOUNT_OFF,
+        amount_minor=500,
+        budget_count=10,
+        budget_minor=5_000,
+        ends_at=timezone.now() + timedelta(days=7),
+    )
+    coupon = offers.coupon_claim(user=resident, campaign=campaign)
+
+    # The cashier asks for ¥25.00 and shows the QR code
+    log_in(page, live_url, "136 5555 0011")
+    page.goto(live_url + f"/shop/{shop.pk}/till/")
+    page.fill("[data-request-form] input[name=amount]", "25")
+    page.click("[data-request-form] button[type=submit]")
+    page.wait_for_selector("[data-qr] svg")
+    page.wait_for_function("window.linliSocket && window.linliSocket.readyState === 1")
+    till_url = page.url
+    request = PaymentRequest.objects.get()
+
+    # The resident's pay page shows the coupon applied and the lower amount
+    with second_phone(browser) as phone:
+        log_in(phone, live_url, "136 5555 0012")
+        phone.goto(live_url + f"/pay/r/{request.token}/")
+        assert "¥25.00" in phone.locator("[data-preview] [data-amount]").inner_text()
+        assert "开业五元券" in phone.locator("[data-coupon]").inner_text()
+        assert "¥20.00" in phone.locator("[data-total]").inner_text()
+        # Picking no coupon shows the full price; picking it again the lower one
+        phone.check("input[name=coupon][value=none]")
+        assert "¥25.00" in phone.locator("[data-total]").inner_text()
+        phone.check(f"input[name=coupon][value='{coupon.pk}']")
+        assert "¥20.00" in phone.locator("[data-total]").inner_text()
+        phone.fill("input[name=pin]", PIN)
+        phone.click("[data-pay-button]")
+        phone.wait_for_selector("[data-receipt]")
+
+    # The till says "Received ¥20.00" (what the shop received) without a reload
+    page.wait_for_function(
+        "(document.querySelector('[data-received]').textContent || '').includes('Received ¥20.00')"
+    )
+    assert page.url == till_url
+    assert ledger.account_balance(shop_account(shop)).balance_minor == 2_000
+    assert ledger.account_balance(wallet_account(resident)).balance_minor == 8_000
+    assert CouponRedemption.objects.get().coupon_id == coupon.pk

@@ -9,9 +9,18 @@ from wallet.gateways.base import (
     CardRejected,
     GatewayTimeout,
     Outcome,
+    StatementFile,
 )
 
-__all__ = ["BankGateway", "CardDetails", "CardRejected", "GatewayTimeout", "Outcome", "get_gateway"]
+__all__ = [
+    "BankGateway",
+    "CardDetails",
+    "CardRejected",
+    "GatewayTimeout",
+    "Outcome",
+    "StatementFile",
+    "get_gateway",
+]
 
 
 def get_gateway() -> BankGateway:

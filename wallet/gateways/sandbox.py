@@ -4,19 +4,33 @@ It keeps its own books (cards with balances, a statement), declines what a bank 
 (insufficient funds, expired, blacklisted, revoked), does each reference once, and suffers
 faults injected through ``SandboxFault`` rows: a timeout before or after it moved money, a
 callback sent twice, or an answer that only arrives later as a callback. Its writes commit
-on their own: call it outside the wallet's transactions, as one would a real bank.
+on their own: call it outside the wallet's transactions, as one would a real bank. Every
+day it publishes the statement of a day as a CSV file with its SHA-256.
 """
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 import secrets
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from wallet.gateways.base import CardDetails, CardRejected, GatewayTimeout, Outcome
+from wallet.gateways.base import (
+    STATEMENT_COLUMNS,
+    CardDetails,
+    CardRejected,
+    GatewayTimeout,
+    Outcome,
+    StatementFile,
+)
 from wallet.models import SandboxCard, SandboxFault, SandboxStatementLine
 
 CHARGE, PAYOUT = "charge", "payout"
@@ -143,6 +157,54 @@ class SandboxBank:
                 bank_reference="cxl_" + secrets.token_hex(8),
             )
             return Outcome("not_found")
+
+    def daily_statement(self, *, day: date) -> StatementFile:
+        """Every line the bank booked on ``day`` (local time, ``settings.TIME_ZONE``), in
+        booking order, as CSV with the SHA-256 of its UTF-8 bytes.
+
+        With ``settings.BANK_STATEMENT_DIR`` set, the bank also drops both files there, as
+        a bank's SFTP server would: ``statement-<day>.csv`` and ``statement-<day>.csv.sha256``
+        (``sha256sum`` format).
+        """
+        zone = ZoneInfo(settings.TIME_ZONE)
+        start = datetime.combine(day, time.min, tzinfo=zone)
+        lines = (
+            SandboxStatementLine.objects.filter(
+                created_at__gte=start, created_at__lt=start + timedelta(days=1)
+            )
+            .select_related("card")
+            .order_by("created_at", "bank_reference")
+        )
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(STATEMENT_COLUMNS)
+        for line in lines:
+            writer.writerow(
+                [
+                    line.bank_reference,
+                    line.kind,
+                    line.reference,
+                    abs(line.amount_minor),
+                    line.card.currency if line.card else "",
+                    line.card.number[-4:] if line.card else "",
+                    timezone.localtime(line.created_at, zone).isoformat(),
+                ]
+            )
+        content = buffer.getvalue()
+        statement = StatementFile(
+            filename=f"statement-{day.isoformat()}.csv",
+            content=content,
+            sha256=hashlib.sha256(content.encode()).hexdigest(),
+        )
+        directory = getattr(settings, "BANK_STATEMENT_DIR", None)
+        if directory:
+            folder = Path(directory)
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / statement.filename).write_bytes(content.encode())
+            (folder / f"{statement.filename}.sha256").write_text(
+                f"{statement.sha256}  {statement.filename}\n"
+            )
+        return statement
 
     def _move(
         self, kind: str, token: str, signed_amount: int, currency: str, reference: str

@@ -11,7 +11,14 @@ from dataclasses import dataclass
 
 from django.db.models import Count, F, Q, Sum
 
-from wallet.models import Account, AccountShard, Hold, JournalTransaction, Posting
+from wallet.models import (
+    Account,
+    AccountShard,
+    Hold,
+    JournalTransaction,
+    PayoutProfile,
+    Posting,
+)
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,30 @@ def ledger_check() -> list[Discrepancy]:
     for currency, total in sorted(per_currency.items()):
         if total != 0:
             problems.append(Discrepancy("currency", f"{currency} balances sum to {total}, not 0"))
+
+    # Every fen the receivable account lent (refunds after payout) is owed by a payee.
+    lent = dict(
+        Posting.objects.filter(
+            account__kind=Account.Kind.SYSTEM, account__system_code=Account.SystemCode.RECEIVABLE
+        )
+        .values("currency")
+        .annotate(total=Sum("amount_minor"))
+        .values_list("currency", "total")
+    )
+    owed = dict(
+        PayoutProfile.objects.values("account__currency")
+        .annotate(total=Sum("owed_minor"))
+        .values_list("account__currency", "total")
+    )
+    for currency in sorted(set(lent) | set(owed)):
+        if (lent.get(currency) or 0) != -(owed.get(currency) or 0):
+            problems.append(
+                Discrepancy(
+                    "receivable",
+                    f"{currency} receivable is at {lent.get(currency) or 0} but payees owe "
+                    f"{owed.get(currency) or 0}",
+                )
+            )
 
     unbalanced = (
         Posting.objects.values("transaction_id", "currency")

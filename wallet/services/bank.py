@@ -35,6 +35,7 @@ from wallet.models import (
     BankCard,
     IdempotencyRecord,
     JournalTransaction,
+    Settlement,
     TopUp,
     Withdrawal,
 )
@@ -44,6 +45,7 @@ from wallet.services.idempotency import Idempotency, execute, replay_if_recorded
 from wallet.services.notices import money_notice
 from wallet.services.payments import check_amount
 from wallet.services.profile import pin_verify, wallet_profile
+from wallet.services.settlement import settlement_record_outcome
 
 logger = logging.getLogger(__name__)
 
@@ -490,6 +492,14 @@ def bank_callback_handle(payload: dict[str, Any]) -> None:
         bank_reference=payload.get("bank_reference", ""),
         decline_code=payload.get("decline_code", ""),
     )
+    if kind == "payout" and reference.startswith("settlement:") and outcome.status != "not_found":
+        settlement_id = reference.split(":")[1]
+        if not settlement_id.isdigit() or not Settlement.objects.filter(pk=settlement_id).exists():
+            raise ValidationFailed()
+        settlement_record_outcome(
+            settlement_id=int(settlement_id), reference=reference, outcome=outcome
+        )
+        return
     prefix, _sep, raw_id = reference.partition("-")
     if not raw_id.isdigit() or outcome.status == "not_found":
         raise ValidationFailed()

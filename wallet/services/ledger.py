@@ -225,6 +225,32 @@ def post(
     return Posted(journal, balances)
 
 
+def lock_balances(accounts: Iterable[Account]) -> dict[int, Balance]:
+    """Lock accounts (primary-key order, then hot accounts' shards swept into their rows) and
+    return their balances, for a debit whose size depends on what an account holds (a
+    settlement pays out at most its account's available money). A later ``post`` on these
+    accounts in the same transaction takes the same locks again without waiting."""
+    require_transaction()
+    by_pk = {account.pk: account for account in accounts}
+    rows = {
+        pk: (balance, held)
+        for pk, balance, held in Account.objects.select_for_update(no_key=True)
+        .filter(pk__in=list(by_pk))
+        .order_by("pk")
+        .values_list("pk", "balance_minor", "held_minor")
+    }
+    balances: dict[int, Balance] = {}
+    for pk in sorted(by_pk):
+        account = by_pk[pk]
+        if account.is_hot:
+            _sweep_shards(account)
+            balances[pk] = account_balance(account)
+        else:
+            balance, held = rows[pk]
+            balances[pk] = Balance(pk, account.currency, balance, held)
+    return balances
+
+
 def account_balance(account: Account) -> Balance:
     """The current balance of any account, hot ones included (shards summed)."""
     account.refresh_from_db(fields=["balance_minor", "held_minor"])

@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_noop
@@ -23,6 +24,7 @@ from django.utils.translation import gettext_noop
 from core.errors import NotFound, ValidationFailed
 from core.money import Money
 from wallet.errors import (
+    AccountUnavailable,
     CaptureExceedsHold,
     HoldNotActive,
     InvalidAmount,
@@ -33,9 +35,9 @@ from wallet.errors import (
     SelfTransfer,
     WalletFrozen,
 )
-from wallet.models import Account, Hold, JournalTransaction, Payment
+from wallet.models import Account, Hold, JournalTransaction, Payment, PayoutProfile
 from wallet.services import ledger, limits
-from wallet.services.accounts import check_currency, wallet_account
+from wallet.services.accounts import check_currency, system_account, wallet_account
 from wallet.services.fx import cny_equivalent
 from wallet.services.idempotency import Idempotency, execute, replay_if_recorded
 from wallet.services.notices import money_notice, notice, send_after_commit
@@ -584,6 +586,20 @@ def payment_refund(
     )
 
 
+def refund_post(
+    *, payment: Payment, amount_minor: int | None, reason: str = "", actor_id: int | None = None
+) -> RefundResult:
+    """Refund inside the caller's transaction, so that a higher layer's records (a shop's
+    refund, a coupon given back) change with the money or not at all.
+
+    Locks the payment row first, then the accounts (as ``payment_refund``).
+    """
+    ledger.require_transaction()
+    if amount_minor is not None:
+        check_amount(amount_minor)
+    return _refund(payment.pk, amount_minor, reason, actor_id, cancel=False)
+
+
 def payment_cancel(
     *,
     payment: Payment,
@@ -594,6 +610,38 @@ def payment_cancel(
     """Undo a payment in full; only while nothing of it has been refunded."""
     replay_if_recorded(idempotency)
     return execute(idempotency, lambda: _refund(payment.pk, None, reason, actor_id, cancel=True))
+
+
+def _refund_legs(locked: Payment, amount: int) -> tuple[list[ledger.Leg], int]:
+    """The legs of a refund, and what the receivable account lends towards it.
+
+    A payee that is paid out daily (it has an active ``PayoutProfile``) may already have
+    sent the money to its bank: then the refund still succeeds. The account gives what it
+    has, the receivable lends the rest and the profile owes it, repaid from the next
+    settlements (``wallet.services.settlement``). Locks the profile row (after the payment
+    row), then the three accounts in primary-key order. Without a profile the payee pays it
+    all, or the refund is refused for insufficient funds.
+    """
+    payee, payer = locked.payee, locked.payer
+    profile = (
+        PayoutProfile.objects.select_for_update(of=("self",), no_key=True)
+        .filter(account_id=payee.pk, active=True)
+        .first()
+    )
+    if profile is None:
+        return [ledger.Leg(payee, -amount), ledger.Leg(payer, amount)], 0
+    if payee.status != Account.Status.ACTIVE:
+        raise AccountUnavailable()
+    receivable = system_account(Account.SystemCode.RECEIVABLE, locked.currency)
+    available = ledger.lock_balances([payee, payer, receivable])[payee.pk].available_minor
+    lent = amount - min(amount, max(available, 0))
+    if not lent:
+        return [ledger.Leg(payee, -amount), ledger.Leg(payer, amount)], 0
+    PayoutProfile.objects.filter(pk=profile.pk).update(owed_minor=F("owed_minor") + lent)
+    legs = [ledger.Leg(receivable, -lent), ledger.Leg(payer, amount)]
+    if amount > lent:
+        legs.insert(0, ledger.Leg(payee, -(amount - lent)))
+    return legs, lent
 
 
 def _refund(
@@ -610,11 +658,12 @@ def _refund(
     if amount <= 0 or amount > locked.refundable_minor:
         raise RefundExceedsPayment()
     kind = JournalTransaction.Kind.CANCELLATION if cancel else JournalTransaction.Kind.REFUND
+    legs, lent = _refund_legs(locked, amount)
     posted = ledger.post(
         kind=kind,
-        legs=[ledger.Leg(locked.payee, -amount), ledger.Leg(locked.payer, amount)],
+        legs=legs,
         description=reason or locked.description,
-        metadata={"payment_id": locked.pk, "reason": reason},
+        metadata={"payment_id": locked.pk, "reason": reason, "receivable_minor": lent},
         parent=locked.transaction,
         created_by_id=actor_id,
     )

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from merchants.api import settlement as api
+
+urlpatterns = [
+    path(
+        "shops/<int:shop_id>/settlements/",
+        api.MerchantSettlementListApi.as_view(),
+        name="api-merchant-settlements",
+    ),
+]
