@@ -1,7 +1,12 @@
+from datetime import timedelta
+
+from django.utils import timezone
+
 from community.demo import DEMO_ESTATE, DEMO_PIN, demo_user
-from community.models import Neighbourhood
+from community.models import Neighbourhood, User
 from core.demo import DemoLog
-from merchants.models import Shop, ShopStaff
+from merchants.models import Campaign, Coupon, Shop, ShopStaff
+from merchants.services import offers
 from merchants.services.accounts import shop_account
 from merchants.services.onboarding import shop_apply
 from merchants.services.settlement import shop_payout_register
@@ -60,7 +65,29 @@ def seed(log: DemoLog) -> None:
         payments.payment_create(
             payer=wang, payee=account, amount_minor=2_580, description="苹果 2 斤", pin=DEMO_PIN
         )
+    _seed_campaign(fruit, wang, log)
     log.note(f"Shops: {', '.join(name for name, *_ in SHOPS)}")
+
+
+def _seed_campaign(shop: Shop, resident: User, log: DemoLog) -> None:
+    """A running spend-¥30-save-¥5 campaign of the fruit shop, one coupon claimed by 王芳,
+    so that her next payment at its till shows the coupon applied."""
+    campaign = Campaign.objects.filter(shop=shop, name="满30减5").first()
+    if campaign is None:
+        campaign = offers.campaign_create(
+            owner=shop.owner,
+            shop=shop,
+            name="满30减5",
+            kind=Campaign.Kind.SPEND_SAVE,
+            amount_minor=500,
+            min_spend_minor=3_000,
+            budget_count=100,
+            budget_minor=50_000,
+            ends_at=timezone.now() + timedelta(days=60),
+        )
+    if not Coupon.objects.filter(campaign=campaign, user=resident).exists():
+        offers.coupon_claim(user=resident, campaign=campaign)
+    log.note(f"{shop.name} runs a coupon campaign ({campaign.name}); 王芳 holds one")
 
 
 def _seed_payout(shop: Shop) -> None:
