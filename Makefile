@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: install messages makemessages migrate seed setup run test test-fast lint format typecheck \
-        bench lock worker beat clean
+        bench chaos lock worker beat clean
 
 $(INSTALLED): pyproject.toml requirements/constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Linli needs Python 3.11"'
@@ -70,6 +70,12 @@ typecheck: install
 bench: install messages
 	@ls bench/*.py >/dev/null 2>&1 || { echo "No benchmarks yet (see bench/README.md)."; exit 0; }; \
 	for script in bench/[!_]*.py; do $(BIN)/python "$$script" || exit 1; done
+
+# The bank-style fault test (docs/chaos.md) on its own PostgreSQL and Redis; exits 1 on any
+# violation. CHAOS_SECONDS sets how long the faults run.
+CHAOS_SECONDS ?= 60
+chaos: install messages
+	$(BIN)/python -m chaos.run --seconds $(CHAOS_SECONDS)
 
 # Re-pin every dependency to what is installed now.
 lock: install

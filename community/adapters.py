@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from django.contrib.sites.shortcuts import get_current_site
 from django.forms import BaseForm
 from django.http import HttpRequest
 from django.utils import translation
@@ -48,6 +49,16 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
 
     def get_user_by_phone(self, phone: str) -> User | None:
         return User.objects.filter(phone=phone).first()
+
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
+        # allauth keys the per-account failed-login limit on the e-mail or username alone, so
+        # every phone login shared one empty key: five failures on any numbers locked every
+        # number out for five minutes. Each number gets its own key (tests/security).
+        phone = credentials.get("phone")
+        if phone:
+            return f"{get_current_site(request).domain}:phone:{phone}"
+        key: str = super()._get_login_attempts_cache_key(request, **credentials)
+        return key
 
     def send_verification_code_sms(self, user: Any, phone: str, code: str, **kwargs: Any) -> None:
         language = getattr(user, "preferred_language", "") or translation.get_language()

@@ -119,9 +119,12 @@ TEMPLATES = [
 # --- Database -----------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
+    # No persistent connections by default: under ASGI each request runs in its own thread,
+    # so a kept connection is never reused and they pile up until PostgreSQL refuses more
+    # ("too many clients"; found by the fault test, docs/chaos.md).
     DATABASES = {
         "default": dj_database_url.parse(
-            DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60"))
+            DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0"))
         )
     }
     DATABASES["default"].setdefault("OPTIONS", {})
@@ -334,6 +337,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CurrencyEnum": "wallet.api.base.CURRENCY_CHOICES",
         "MembershipStatusEnum": "community.models.Membership.Status",
+        "CampaignKindEnum": "merchants.models.Campaign.Kind",
+        "PaymentStatusEnum": "wallet.models.Payment.Status",
     },
 }
 

@@ -44,6 +44,8 @@ class InboxPagination(CursorPagination):
 
 
 class NotificationListApi(LinliAPIView):
+    pagination_class = InboxPagination  # so the schema shows the paged envelope
+
     class OutputSerializer(serializers.ModelSerializer[Notification]):
         class Meta:
             model = Notification

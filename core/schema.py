@@ -23,6 +23,11 @@ class LinliAutoSchema(AutoSchema):
         if direction != "response":
             return responses
         error_codes = ["400", "404", "429"]
+        if self.method in {"POST", "PUT", "PATCH", "DELETE"}:
+            # A write a business rule refuses: 409 for the object's state (already paid,
+            # already claimed), 422 for the request's content (no funds, wrong PIN); 415 for
+            # a body in a media type no parser reads.
+            error_codes += ["409", "415", "422"]
         if not any(isinstance(p, AllowAny) for p in self.view.get_permissions()):
             error_codes += ["401", "403"]
         for status_code in error_codes:

@@ -4,10 +4,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from core import notifications
+from core.errors import NotFound, error_body
 from core.health import run_checks
 from core.models import Notification
 
@@ -23,6 +25,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
         {"status": "ok" if healthy else "unavailable", "checks": checks},
         status=200 if healthy else 503,
     )
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """``handler404``: a URL under ``/api/`` that matches no route (``/api/v1/shops/-1/``)
+    still answers in the API's one error shape, not with the HTML page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(NotFound.code, NotFound.default_message), status=404)
+    return defaults.page_not_found(request, exception)
 
 
 @login_required

@@ -178,7 +178,7 @@ class CircleListCreateApi(LinliAPIView):
         return Response(CircleSerializer(circles, many=True).data)
 
     @extend_schema(
-        operation_id="circles_create", request=InputSerializer, responses=CircleSerializer
+        operation_id="circles_create", request=InputSerializer, responses={201: CircleSerializer}
     )
     def post(self, request: Request, neighbourhood_id: int) -> Response:
         user = signed_in_user(request)
@@ -365,7 +365,9 @@ class CirclePostLikeApi(LinliAPIView):
         services.post_like(user=user, post=post)
         return self._answer(user, post)
 
-    @extend_schema(operation_id="circles_post_unlike", request=None, responses=CircleLikeSerializer)
+    @extend_schema(
+        operation_id="circles_post_unlike", request=None, responses={200: CircleLikeSerializer}
+    )
     def delete(self, request: Request, circle_id: int, post_id: int) -> Response:
         user, post = _readable_post(request, circle_id, post_id)
         services.post_unlike(user=user, post=post)

@@ -213,7 +213,7 @@ class AnnouncementPinApi(LinliAPIView):
         return Response(AnnouncementSerializer(announcement).data)
 
     @extend_schema(
-        operation_id="announcements_unpin", request=None, responses=AnnouncementSerializer
+        operation_id="announcements_unpin", request=None, responses={200: AnnouncementSerializer}
     )
     def delete(self, request: Request, announcement_id: int) -> Response:
         user = signed_in_user(request)

@@ -70,7 +70,8 @@ class VerificationApi(LinliAPIView):
 
 
 class LevelChangeSerializer(serializers.ModelSerializer[LevelChange]):
-    actor = serializers.StringRelatedField[Any]()
+    # None when the system changed the level (a provider's answer, a bound card).
+    actor = serializers.StringRelatedField[Any](allow_null=True)
 
     class Meta:
         model = LevelChange

@@ -106,6 +106,8 @@ class MerchantShopApplyApi(LinliAPIView):
 class MerchantApplicationListApi(LinliAPIView):
     """Operators: applications waiting for review, oldest first."""
 
+    pagination_class = OnboardingPages  # so the schema shows the paged envelope
+
     @extend_schema(
         operation_id="merchants_applications_list",
         responses=MerchantApplicationSerializer(many=True),
@@ -152,6 +154,8 @@ class MerchantApplicationReviewApi(LinliAPIView):
 
 class MerchantShopInvitesApi(LinliAPIView):
     """A shop's pending invites (its staff see them), and the owner's new invite."""
+
+    pagination_class = OnboardingPages  # so the schema shows the paged envelope
 
     class MerchantInviteInputSerializer(serializers.Serializer[Any]):
         phone = serializers.CharField(max_length=32, help_text="Mainland mobile number.")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
@@ -79,6 +79,8 @@ class SaleSerializer(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=Payment.Status.choices)
 
 
+# Named apart from the wallet's own "Refund" component, which has another shape.
+@extend_schema_serializer(component_name="ShopRefund")
 class RefundSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     payment_id = serializers.IntegerField()
@@ -99,6 +101,8 @@ class SalesPagination(CursorPagination):
 
 class ShopPaymentListApi(LinliAPIView):
     """The shop's payments, newest first (staff of the shop only)."""
+
+    pagination_class = SalesPagination  # so the schema shows the paged envelope
 
     @extend_schema(operation_id="merchant_payments_list", responses=SaleSerializer(many=True))
     def get(self, request: Request, shop_id: int) -> Response:

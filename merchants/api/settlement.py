@@ -49,6 +49,8 @@ class MerchantSettlementSerializer(serializers.Serializer[Any]):
 class MerchantSettlementListApi(LinliAPIView):
     """The shop's settlements, newest business day first (the shop's owner only)."""
 
+    pagination_class = SettlementPages  # so the schema shows the paged envelope
+
     @extend_schema(
         operation_id="merchant_settlements_list",
         responses=MerchantSettlementSerializer(many=True),

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from core.api import authenticated_user
 from core.errors import Forbidden
+from core.serializers import ErrorSerializer
 from wallet import renderers, selectors
 from wallet.api.base import (
     CURRENCY_CHOICES,
@@ -248,7 +249,10 @@ class BankCallbackApi(WalletApiView):
         decline_code = serializers.CharField(max_length=40, required=False, allow_blank=True)
 
     @extend_schema(
-        operation_id="wallet_bank_callback", request=InputSerializer, responses={204: None}
+        operation_id="wallet_bank_callback",
+        request=InputSerializer,
+        # 403: the signature does not match (AllowAny, so the default error codes omit it).
+        responses={204: None, 403: ErrorSerializer},
     )
     def post(self, request: Request) -> Response:
         signature = request.headers.get("X-Bank-Signature", "")

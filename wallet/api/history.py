@@ -76,6 +76,8 @@ class BalancesApi(WalletApiView):
 
 
 class HistoryApi(WalletApiView):
+    pagination_class = HistoryPagination  # so the schema shows the paged envelope
+
     @extend_schema(
         operation_id="wallet_history",
         parameters=[HistoryFilterSerializer],

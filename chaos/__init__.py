@@ -1,0 +1,1 @@
+"""The bank-style fault test (``make chaos``): see docs/chaos.md."""
