@@ -150,10 +150,13 @@ def _real_or_fuzzed(name: str, fuzzed: Any) -> st.SearchStrategy[Any]:
 
 
 @pytest.fixture(scope="module")
-def api_schema() -> Any:
+def api_schema(django_db_setup: Any, django_db_blocker: Any) -> Any:
     from config.wsgi import application
 
-    schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+    # Fetching the schema goes through the WSGI handler, whose request_started signal
+    # touches the (test) database connection.
+    with django_db_blocker.unblock():
+        schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
     # Credentials come from the role, not from the fuzzer.
     schema.config.generation.update(with_security_parameters=False)
 
