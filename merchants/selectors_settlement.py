@@ -10,7 +10,8 @@ from django.db.models import QuerySet
 
 from core.errors import NotFound
 from merchants.models import Shop, ShopStaff
-from wallet.models import Account, Settlement, SettlementLine
+from wallet import settlement_statements as statements
+from wallet.models import Account, Settlement
 
 
 def owned_shop(user: Any, shop_id: int) -> Shop:
@@ -25,30 +26,12 @@ def owned_shop(user: Any, shop_id: int) -> Shop:
 
 def shop_settlements(shop: Shop) -> QuerySet[Settlement]:
     """The shop's settlements, newest day first, with the payout card (one query)."""
-    return (
-        Settlement.objects.filter(
-            account__kind=Account.Kind.MERCHANT, account__owner_ref=f"shop:{shop.pk}"
-        )
-        .select_related("profile")
-        .order_by("-business_date", "-pk")
-    )
+    return statements.payee_settlements(Account.Kind.MERCHANT, f"shop:{shop.pk}")
 
 
 def shop_settlement(shop: Shop, settlement_id: int) -> Settlement:
-    settlement = shop_settlements(shop).filter(pk=settlement_id).first()
-    if settlement is None:
-        raise NotFound()
-    return settlement
+    return statements.settlement_in(shop_settlements(shop), settlement_id)
 
 
 def shop_month_settlements(shop: Shop, month: date) -> QuerySet[Settlement]:
-    """The settlements of one calendar month, oldest first (a monthly statement)."""
-    return (
-        shop_settlements(shop)
-        .filter(business_date__year=month.year, business_date__month=month.month)
-        .order_by("business_date", "pk")
-    )
-
-
-def settlement_lines(settlement: Settlement) -> QuerySet[SettlementLine]:
-    return SettlementLine.objects.filter(settlement=settlement).order_by("occurred_at", "pk")
+    return statements.month_settlements(shop_settlements(shop), month)

@@ -10,7 +10,8 @@ from django.db.models import QuerySet
 
 from core.errors import NotFound
 from property_mgmt.models import PropertyCompany, PropertyStaff
-from wallet.models import Account, Settlement, SettlementLine
+from wallet import settlement_statements as statements
+from wallet.models import Account, Settlement
 
 
 def managed_company(user: Any, company_id: int) -> PropertyCompany:
@@ -24,29 +25,12 @@ def managed_company(user: Any, company_id: int) -> PropertyCompany:
 
 def company_settlements(company: PropertyCompany) -> QuerySet[Settlement]:
     """The company's settlements, newest day first, with the payout card (one query)."""
-    return (
-        Settlement.objects.filter(
-            account__kind=Account.Kind.COLLECTION, account__owner_ref=f"company:{company.pk}"
-        )
-        .select_related("profile")
-        .order_by("-business_date", "-pk")
-    )
+    return statements.payee_settlements(Account.Kind.COLLECTION, f"company:{company.pk}")
 
 
 def company_settlement(company: PropertyCompany, settlement_id: int) -> Settlement:
-    settlement = company_settlements(company).filter(pk=settlement_id).first()
-    if settlement is None:
-        raise NotFound()
-    return settlement
+    return statements.settlement_in(company_settlements(company), settlement_id)
 
 
 def company_month_settlements(company: PropertyCompany, month: date) -> QuerySet[Settlement]:
-    return (
-        company_settlements(company)
-        .filter(business_date__year=month.year, business_date__month=month.month)
-        .order_by("business_date", "pk")
-    )
-
-
-def settlement_lines(settlement: Settlement) -> QuerySet[SettlementLine]:
-    return SettlementLine.objects.filter(settlement=settlement).order_by("occurred_at", "pk")
+    return statements.month_settlements(company_settlements(company), month)

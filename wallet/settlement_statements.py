@@ -1,4 +1,7 @@
-"""Settlement statements as CSV, the same for a shop and a property company.
+"""Settlement reads and statements as CSV, the same for a shop and a property company.
+
+The layers above scope by who asks (the shop's owner, the company's managers) and then
+read their account's settlements here.
 
 One row per line of each settlement, then the settlement's totals; a statement of several
 settlements (a month) ends with their sum. UTF-8 with a byte-order mark so that Excel
@@ -9,14 +12,45 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator, Sequence
+from datetime import date
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from core.errors import NotFound
 from core.money import Money
 from wallet.models import Settlement, SettlementLine
+
+
+def payee_settlements(kind: str, owner_ref: str) -> QuerySet[Settlement]:
+    """The settlements of the payee account ``owner_ref`` ("shop:12"), newest day first,
+    with the payout card (one query)."""
+    return (
+        Settlement.objects.filter(account__kind=kind, account__owner_ref=owner_ref)
+        .select_related("profile")
+        .order_by("-business_date", "-pk")
+    )
+
+
+def settlement_in(settlements: QuerySet[Settlement], settlement_id: int) -> Settlement:
+    """One of ``settlements`` (already scoped to the caller), else ``NotFound``."""
+    settlement = settlements.filter(pk=settlement_id).first()
+    if settlement is None:
+        raise NotFound()
+    return settlement
+
+
+def month_settlements(settlements: QuerySet[Settlement], month: date) -> QuerySet[Settlement]:
+    """The settlements of one calendar month, oldest first (a monthly statement)."""
+    return settlements.filter(
+        business_date__year=month.year, business_date__month=month.month
+    ).order_by("business_date", "pk")
+
+
+def settlement_lines(settlement: Settlement) -> QuerySet[SettlementLine]:
+    return SettlementLine.objects.filter(settlement=settlement).order_by("occurred_at", "pk")
 
 
 class _Echo:

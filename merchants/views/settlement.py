@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from community.auth import signed_in_user
 from merchants import selectors_settlement as reads
 from wallet.models import Settlement
-from wallet.settlement_statements import statement_rows, with_lines
+from wallet.settlement_statements import settlement_lines, statement_rows, with_lines
 
 PAGE_SIZE = 31
 
@@ -49,7 +49,7 @@ def settlement_detail(request: HttpRequest, shop_id: int, settlement_id: int) ->
     return render(
         request,
         "merchants/settlement/detail.html",
-        {"shop": shop, "settlement": settlement, "lines": reads.settlement_lines(settlement)},
+        {"shop": shop, "settlement": settlement, "lines": settlement_lines(settlement)},
     )
 
 

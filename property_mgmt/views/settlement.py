@@ -21,7 +21,7 @@ from core.errors import ApplicationError
 from property_mgmt import selectors_settlement as reads
 from property_mgmt.services import settlement as services
 from wallet.models import Settlement
-from wallet.settlement_statements import statement_rows, with_lines
+from wallet.settlement_statements import settlement_lines, statement_rows, with_lines
 
 PAGE_SIZE = 31
 
@@ -92,7 +92,7 @@ def company_settlement(request: HttpRequest, company_id: int, settlement_id: int
     return render(
         request,
         "property_mgmt/settlement/detail.html",
-        {"company": company, "settlement": settlement, "lines": reads.settlement_lines(settlement)},
+        {"company": company, "settlement": settlement, "lines": settlement_lines(settlement)},
     )
 
 
