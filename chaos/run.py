@@ -47,6 +47,7 @@ CHECKS = [
     "idempotency",
     "refused took no effect",
     "no pending top-up",
+    "every notice delivered",
 ]
 
 
@@ -212,6 +213,8 @@ class Harness:
         time.sleep(SETTLE_SECONDS)  # late callbacks and queued tasks drain
         self.figures["pending_after_settle"] = world_module.pending_topups()
         left_pending = world_module.resolve_everything()
+        self.figures["notices_pending_after_settle"] = world_module.undelivered_notices()
+        world_module.sweep_notices()
         stop_readers.set()
         for reader in readers:
             reader.join()
@@ -254,6 +257,13 @@ class Harness:
             self.violate(
                 "no pending top-up", f"{left_pending} top-ups still pending after recovery"
             )
+        if w.undelivered_notices():
+            self.violate(
+                "every notice delivered",
+                f"{w.undelivered_notices()} money notices still undelivered after a sweep",
+            )
+        if untold := w.payments_without_their_notice():
+            self.violate("every notice delivered", f"{untold} payments never told their payer")
         if w.replayed_keys_with_two_records():
             self.violate("idempotency", "an idempotency key was recorded twice")
 
@@ -357,7 +367,8 @@ class Harness:
         print(
             f"sent twice (double tap or resend) and compared: {figures.get('echoes', 0)}; "
             f"top-ups still pending {SETTLE_SECONDS:.0f}s after the faults, resolved by moving "
-            f"the clock past the give-up time: {figures['pending_after_settle']}"
+            f"the clock past the give-up time: {figures['pending_after_settle']}; money "
+            f"notices left for the periodic sweep: {figures['notices_pending_after_settle']}"
         )
         print("\nfaults injected:")
         for name, count in sorted(history.faults.items()):

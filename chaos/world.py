@@ -25,6 +25,7 @@ from wallet.models import (
     Account,
     IdempotencyRecord,
     JournalTransaction,
+    NoticeOutbox,
     Payment,
     Posting,
     SandboxCard,
@@ -36,6 +37,7 @@ from wallet.services import bank
 from wallet.services.accounts import wallet_account
 from wallet.services.audit import ledger_check
 from wallet.services.bank import GIVE_UP_AFTER, SETTLE_GRACE, resolve_pending
+from wallet.services.notices import deliver_pending
 from wallet.services.profile import pin_set
 
 PIN = "246810"
@@ -329,3 +331,27 @@ def replayed_keys_with_two_records() -> int:
         .filter(n__gt=1)
         .count()
     )
+
+
+def undelivered_notices() -> int:
+    return NoticeOutbox.objects.filter(sent_at__isnull=True).count()
+
+
+def sweep_notices() -> int:
+    """What the beat's sweep does every 30 s: deliver whatever a lost wake-up left."""
+    return deliver_pending()
+
+
+def payments_without_their_notice() -> int:
+    """Committed payments whose payer was never told (the notice commits with the money)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT count(*) FROM wallet_payment p
+             WHERE NOT EXISTS (
+                   SELECT 1 FROM core_notification n
+                    WHERE n.kind = 'payment_sent'
+                      AND n.data ->> 'payment_id' = p.id::text)
+            """
+        )
+        return int(cursor.fetchone()[0])

@@ -186,6 +186,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "wallet-expire-holds": {"task": "wallet.expire_holds", "schedule": 60.0},
     "wallet-resolve-pending": {"task": "wallet.resolve_pending", "schedule": 60.0},
+    "wallet-sweep-notices": {"task": "wallet.sweep_notices", "schedule": 30.0},
     "wallet-ledger-check": {
         "task": "wallet.ledger_check",
         "schedule": crontab(hour=3, minute=30),
@@ -402,6 +403,9 @@ WALLET_CARD_BOUND_HANDLER = "community.services.verification.bank_card_confirmed
 # Called inside the transaction of a payment to an account no user owns (a shop's, a
 # company's): its owner's layer tells the staff, live, after commit.
 WALLET_PAYEE_PAID_HANDLER = "merchants.services.checkout.payment_to_shop"
+# Direct payments post through one PostgreSQL function call (wallet_pay) instead of a dozen
+# statements; off, they take the statement-by-statement path that SQLite always uses.
+WALLET_PAY_IN_DATABASE = env_bool("WALLET_PAY_IN_DATABASE", True)
 # Called after a settlement's payout reached the bank card, or was declined: each layer
 # tells the owners of its own accounts (shops, property companies) and ignores the rest.
 WALLET_SETTLEMENT_PAID_HANDLER = [

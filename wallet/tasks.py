@@ -58,12 +58,21 @@ def settle_due() -> dict[str, object]:
     return asdict(settle())
 
 
-@shared_task(name="wallet.send_money_notices")
-def send_money_notices(payloads: list[dict[str, object]]) -> None:
-    from wallet.services.notices import deliver_money_notice
+@shared_task(name="wallet.deliver_notices")
+def deliver_notices() -> int:
+    """Deliver the outbox's pending money notices (woken after a commit)."""
+    from wallet.services.notices import deliver_pending
 
-    for payload in payloads:
-        deliver_money_notice(payload)
+    return deliver_pending()
+
+
+@shared_task(name="wallet.sweep_notices")
+def sweep_notices() -> int:
+    """The safety net for lost wake-ups, and the clean-up of delivered notices."""
+    from wallet.services.notices import deliver_pending, purge_sent
+
+    purge_sent()
+    return deliver_pending()
 
 
 @shared_task(

@@ -347,6 +347,8 @@ def _announce_received(
 
 def payment_to_shop(*, payment: Payment, payee: Account) -> None:
     """The wallet's ``WALLET_PAYEE_PAID_HANDLER``: a payment reached an account no user owns.
+    It runs once the payment has committed, from the wallet's outbox (in the delivery's
+    transaction, so the webhook is recorded exactly once).
 
     For a shop's account paid through its static QR (the wallet's pay link), tell the till
     live, as a paid request does. Requests and codes announce themselves with their id

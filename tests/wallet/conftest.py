@@ -26,6 +26,18 @@ def _ledger_check_after_each_test(request) -> Iterator[None]:
         assert [str(problem) for problem in ledger_check()] == []
 
 
+@pytest.fixture(params=["database", "python"])
+def pay_path(request, settings) -> str:
+    """Run a test on both ways a payment posts: the ``wallet_pay`` function (PostgreSQL's
+    path) and statement by statement (SQLite's path, here on the same database)."""
+    from django.db import connection
+
+    if request.param == "database" and connection.vendor != "postgresql":
+        pytest.skip("the wallet_pay function needs PostgreSQL")
+    settings.WALLET_PAY_IN_DATABASE = request.param == "database"
+    return request.param
+
+
 def make_resident(level: int = 1, real_name: str = "王芳", pin: str | None = PIN, **extra) -> User:
     user = UserFactory(verification_level=level, real_name=real_name, **extra)
     if pin:

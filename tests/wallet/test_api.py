@@ -107,7 +107,7 @@ def test_a_refusal_is_replayed_too(resident):
     }
     first = post(api, "api-wallet-payments", body, key="k-2")
     assert first.status_code == 422
-    assert first.json()["error"]["code"] == "insufficient_funds"
+    assert first.json()["error"]["code"] == "single_limit_exceeded"
     assert post(api, "api-wallet-payments", body, key="k-2").json() == first.json()
 
 

@@ -2,12 +2,13 @@
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import IntegrityError, InternalError, transaction
+from django.db import IntegrityError, InternalError, connection, transaction
 from django.db.utils import DatabaseError
+from django.test.utils import CaptureQueriesContext
 
-from tests.wallet.conftest import fund, make_resident, shop_account
-from wallet.models import Account, JournalTransaction, Posting
-from wallet.services import ledger
+from tests.wallet.conftest import PIN, balance_of, fund, make_resident, shop_account
+from wallet.models import Account, JournalTransaction, Payment, Posting
+from wallet.services import ledger, payments
 from wallet.services.accounts import wallet_account
 from wallet.services.audit import ledger_check
 
@@ -125,3 +126,30 @@ def test_daily_ledger_check_task_tells_operators(settings):
     assert daily_ledger_check.delay().get() >= 1
     assert Notification.objects.filter(user=operator, kind="ledger_check_failed").exists()
     Account.objects.filter(pk=wallet_account(user).pk).update(balance_minor=1_000)
+
+
+@pytest.mark.django_db
+@pytest.mark.postgres
+def test_on_postgresql_a_payment_moves_money_in_one_call(settings):
+    """The PostgreSQL path: every write of a payment happens inside ``wallet_pay``."""
+    settings.WALLET_PAY_IN_DATABASE = True
+    resident = make_resident()
+    fund(resident, 10_000)
+    shop = shop_account(ref="shop:none")
+    with CaptureQueriesContext(connection) as queries:
+        result = payments.payment_create(
+            payer=resident, payee=shop, amount_minor=300, description="x", pin=PIN
+        )
+    # (The test's own transaction turns the payment's into a savepoint.)
+    statements = [
+        query["sql"]
+        for query in queries.captured_queries
+        if not query["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
+    ]
+    assert sum("wallet_pay(" in sql for sql in statements) == 1
+    writes = [sql for sql in statements if sql.lstrip().upper().startswith(("INSERT", "UPDATE"))]
+    assert writes == []
+    assert len(statements) <= 2  # the profile (for the PIN), then the payment
+    assert result.payment.pk == Payment.objects.get().pk
+    assert result.payment.transaction.created_at == Payment.objects.get().created_at
+    assert balance_of(shop) == 300

@@ -445,6 +445,17 @@ class LedgerMachine(RuleBasedStateMachine):
         )
 
     @staticmethod
+    def amount_limit_error(res: ResidentModel, amount_cny: int) -> type[ApplicationError] | None:
+        """The limits the amount alone passes: refused before any balance is looked at."""
+        if amount_cny > res.single_limit:
+            return SingleLimitExceeded
+        if amount_cny > YEAR_LIMIT:
+            return VerificationLimitReached
+        if amount_cny > res.daily_limit:
+            return DailyLimitExceeded
+        return None
+
+    @staticmethod
     def limit_error(
         res: ResidentModel, amount_cny: int, without_pin: bool
     ) -> type[ApplicationError] | None:
@@ -722,8 +733,10 @@ class LedgerMachine(RuleBasedStateMachine):
             expected, without_pin = self.authorise(res, amount, pin)
             if expected is None:
                 recorded = True
-                expected = self.funds_error(res, currency, amount) or self.limit_error(
-                    res, amount, without_pin
+                expected = (
+                    self.amount_limit_error(res, amount)
+                    or self.funds_error(res, currency, amount)
+                    or self.limit_error(res, amount, without_pin)
                 )
         body = {"payee": shop.account.pk, "amount_minor": amount, "currency": currency}
         result, _sent = self.send(
@@ -772,8 +785,10 @@ class LedgerMachine(RuleBasedStateMachine):
             expected, without_pin = self.authorise(res, amount, pin)
             if expected is None:
                 recorded = True
-                expected = self.funds_error(res, currency, amount) or self.limit_error(
-                    res, amount, without_pin
+                expected = (
+                    self.amount_limit_error(res, amount)
+                    or self.funds_error(res, currency, amount)
+                    or self.limit_error(res, amount, without_pin)
                 )
         body = {"payee": shop.account.pk, "amount_minor": amount, "currency": currency}
         result, _sent = self.send(
@@ -970,8 +985,10 @@ class LedgerMachine(RuleBasedStateMachine):
             expected, without_pin = self.authorise(source, amount_cny, pin)
             if expected is None:
                 recorded = True
-                expected = self.funds_error(source, currency, amount) or self.limit_error(
-                    source, amount_cny, without_pin
+                expected = (
+                    self.amount_limit_error(source, amount_cny)
+                    or self.funds_error(source, currency, amount)
+                    or self.limit_error(source, amount_cny, without_pin)
                 )
         body = {"to": target.user.phone, "amount_minor": amount, "currency": currency}
         result, _sent = self.send(
@@ -1417,6 +1434,7 @@ MACHINE_SETTINGS = settings(
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("pay_path")
 def test_the_wallet_behaves_like_its_model() -> None:
     """Random sequences of every wallet procedure agree with the model, step by step."""
     tomorrow = timezone.localdate() + timedelta(days=1)

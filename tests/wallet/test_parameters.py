@@ -22,7 +22,7 @@ from wallet.errors import (
 from wallet.models import WalletProfile
 from wallet.services import payments, profile
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pay_path")]
 
 
 def pay(user, amount, pin=PIN, payee=None):

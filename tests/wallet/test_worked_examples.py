@@ -25,7 +25,7 @@ from wallet.services import bank, corrections, fx, payments
 from wallet.services.accounts import system_account, wallet_account
 from wallet.services.ledger import account_balance
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pay_path")]
 
 
 def test_top_up_from_a_bound_card(django_capture_on_commit_callbacks):

@@ -7,6 +7,7 @@ Counter rows are taken in a fixed order (level, day, no-PIN) after the account l
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from wallet.errors import (
     SingleLimitExceeded,
     VerificationLimitReached,
     VerificationRequired,
+    WalletError,
 )
 from wallet.models import UsageCounter, WalletProfile
 from wallet.services.ledger import require_transaction
@@ -52,8 +54,8 @@ def _period(span: str, when: datetime | None = None) -> date:
     return today
 
 
-def _consume(user_id: int, amount_minor: int, limits: list[tuple[str, int]]) -> set[str]:
-    """Add ``amount_minor`` to every (span, limit) counter that stays within its limit, in
+def _consume(user_id: int, amount_minor: int, limits: list[tuple[str, date, int]]) -> set[str]:
+    """Add ``amount_minor`` to every (span, period, cap) counter that stays within its cap, in
     one statement; return the spans that did. The caller refuses (and so rolls back) unless
     all of them did."""
     if not limits:
@@ -61,10 +63,10 @@ def _consume(user_id: int, amount_minor: int, limits: list[tuple[str, int]]) -> 
     rows = ", ".join(["(%s, %s, %s, %s)"] * len(limits))
     cases = " ".join(["WHEN %s THEN %s"] * len(limits))
     params: list[Any] = []
-    for span, _limit in limits:
-        params += [user_id, span, _period(span), amount_minor]
-    for span, limit in limits:
-        params += [span, limit]
+    for span, period, _cap in limits:
+        params += [user_id, span, period, amount_minor]
+    for span, _period_start, cap in limits:
+        params += [span, cap]
     sql = f"""
         INSERT INTO wallet_usagecounter (user_id, span, period, used_minor) VALUES {rows}
         ON CONFLICT (user_id, span, period) DO UPDATE
@@ -78,32 +80,50 @@ def _consume(user_id: int, amount_minor: int, limits: list[tuple[str, int]]) -> 
         return {row[0] for row in cursor.fetchall()}
 
 
-def consume(
-    *, user: Any, amount_cny_minor: int, without_pin: bool, profile: WalletProfile | None = None
-) -> None:
-    """Count a payment against every limit that applies, or refuse it (in the payment's
-    transaction, so a refusal rolls everything back)."""
-    require_transaction()
+@dataclass(frozen=True)
+class Counter:
+    """One limit counter a payment adds to, and the refusal if it would pass its cap."""
+
+    span: str
+    period: date
+    cap_minor: int
+    refusal: type[WalletError]
+
+
+def counters(
+    *, user: Any, amount_cny_minor: int, without_pin: bool, profile: WalletProfile
+) -> list[Counter]:
+    """The counters a payment must fit in, in lock order (level, day, no-PIN), after the
+    checks that need no counter; refuses what can never fit."""
     check_can_pay(user)
-    profile = profile or WalletProfile.objects.get(user_id=user.pk)
     if amount_cny_minor > profile.single_limit_minor:
         raise SingleLimitExceeded()
     level_span, level_limit = LEVEL_LIMITS[min(verification_level(user), 3)]
-    # Fixed order: level, day, no-PIN (the rows are locked in this order).
-    wanted = [(level_span, level_limit), (Span.DAY, profile.daily_limit_minor)]
-    if without_pin:
-        wanted.append((Span.NO_PIN_DAY, NO_PIN_MAX_PER_DAY_MINOR))
     if amount_cny_minor > level_limit:
         raise VerificationLimitReached()
     if amount_cny_minor > profile.daily_limit_minor:
         raise DailyLimitExceeded()
-    counted = _consume(user.pk, amount_cny_minor, wanted)
-    if level_span not in counted:
-        raise VerificationLimitReached()
-    if Span.DAY not in counted:
-        raise DailyLimitExceeded()
-    if without_pin and Span.NO_PIN_DAY not in counted:
-        raise PinRequired()
+    wanted = [
+        Counter(level_span, _period(level_span), level_limit, VerificationLimitReached),
+        Counter(Span.DAY, _period(Span.DAY), profile.daily_limit_minor, DailyLimitExceeded),
+    ]
+    if without_pin:
+        wanted.append(
+            Counter(
+                Span.NO_PIN_DAY, _period(Span.NO_PIN_DAY), NO_PIN_MAX_PER_DAY_MINOR, PinRequired
+            )
+        )
+    return wanted
+
+
+def count(*, user_id: int, amount_cny_minor: int, wanted: list[Counter]) -> None:
+    require_transaction()
+    counted = _consume(
+        user_id, amount_cny_minor, [(each.span, each.period, each.cap_minor) for each in wanted]
+    )
+    for each in wanted:
+        if each.span not in counted:
+            raise each.refusal()
 
 
 def release(*, user: Any, amount_cny_minor: int, counted_at: datetime) -> None:

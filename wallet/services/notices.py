@@ -1,22 +1,43 @@
-"""Inbox notifications about money, written in each recipient's language.
+"""What a payment tells others once it has committed: inbox notices about money, written in
+each recipient's language, and the payee-paid event for the layer that owns a payee account
+(a shop's till and webhooks).
 
-They leave the money transaction: a notice is scheduled on commit as a Celery task, so a
-rolled-back payment tells nobody, and formatting and the inbox write add nothing to the
-time a payment holds its locks. A task that runs twice writes the notice once.
+A notice or event is written to the outbox (``NoticeOutbox``) in the transaction that moves the
+money, so it commits with the money or not at all, and no fault between the commit and the
+delivery can lose it. After commit a cheap wake-up (one Redis ``SET NX``) queues a delivery
+task unless one is already queued; the task renders and delivers every pending notice, and
+a periodic sweep catches what a lost wake-up left behind. Each row is marked sent in the
+transaction that writes its inbox entry, so a notice is delivered once.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
+from datetime import timedelta
 from typing import Any
 
+import redis
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import transaction
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 
-from core.models import Notification
 from core.money import Money
 from core.notifications import notify
+from wallet.models import NoticeOutbox
+
+logger = logging.getLogger(__name__)
+
+WAKE_KEY = "wallet:notices:wake"  # under the cache's key prefix
+# Long enough to spare the broker a task per payment, short enough that a wake-up whose task
+# was lost (a worker killed before it started) is followed by another within seconds.
+WAKE_TTL_SECONDS = 2
+BATCH = 200
+KEEP_SENT = timedelta(days=7)
 
 
 def notice(
@@ -44,33 +65,116 @@ def notice(
 
 
 def send_after_commit(*notices: dict[str, Any]) -> None:
-    """Deliver the notices of one event in one task once the transaction commits (a task
-    costs the paying process more than the rest of a payment's Python)."""
-    from wallet.tasks import send_money_notices
-
-    batch = list(notices)
-    transaction.on_commit(lambda: send_money_notices.delay(batch))
+    """Write the notices of one event to the outbox, in the caller's transaction."""
+    NoticeOutbox.objects.bulk_create(NoticeOutbox(payload=payload) for payload in notices)
+    wake_after_commit()
 
 
 def money_notice(user: Any, **fields: Any) -> None:
     send_after_commit(notice(user, **fields))
 
 
-def deliver_money_notice(payload: dict[str, Any]) -> Notification | None:
-    user = get_user_model().objects.filter(pk=payload["user_id"]).first()
+PAYEE_PAID = "payee_paid"
+
+
+def payee_paid_event() -> dict[str, Any]:
+    """For ``WALLET_PAYEE_PAID_HANDLER``: the posting adds the payment's id to ``data``."""
+    return {"event": PAYEE_PAID, "url": "", "data": {}}
+
+
+def wake_after_commit() -> None:
+    transaction.on_commit(wake, robust=True)
+
+
+def wake() -> None:
+    """Queue a delivery unless one is queued already (the task clears the key as it starts,
+    so a notice committed after that wakes another)."""
+    from wallet.tasks import deliver_notices
+
+    if _claim_wake():
+        deliver_notices.delay()
+
+
+def _claim_wake() -> bool:
+    if not settings.REDIS_URL:
+        return bool(cache.add(WAKE_KEY, 1, timeout=WAKE_TTL_SECONDS))
+    # One client for the process: Django's cache builds a client per call, which costs a
+    # payment more than the rest of its Python.
+    return bool(_redis().set(_wake_key(), 1, nx=True, ex=WAKE_TTL_SECONDS))
+
+
+def _clear_wake() -> None:
+    if settings.REDIS_URL:
+        _redis().delete(_wake_key())
+    else:
+        cache.delete(WAKE_KEY)
+
+
+def _wake_key() -> str:
+    return f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:{WAKE_KEY}"
+
+
+@functools.cache
+def _redis() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+def deliver_pending() -> int:
+    """Deliver every pending notice, in batches; concurrent runs share the work."""
+    _clear_wake()
+    delivered = 0
+    failed: set[int] = set()
+    while True:
+        with transaction.atomic():
+            rows = list(
+                NoticeOutbox.objects.select_for_update(skip_locked=True)
+                .filter(sent_at__isnull=True)
+                .exclude(pk__in=failed)
+                .order_by("pk")[:BATCH]
+            )
+            if not rows:
+                return delivered
+            users = get_user_model().objects.in_bulk(
+                {row.payload["user_id"] for row in rows if "user_id" in row.payload}
+            )
+            sent = []
+            for row in rows:
+                try:
+                    with transaction.atomic():
+                        _deliver(row.payload, users)
+                except Exception:
+                    # Left pending for the next sweep; the rest of the batch goes on.
+                    logger.exception("outbox entry %s could not be delivered", row.pk)
+                    failed.add(row.pk)
+                else:
+                    sent.append(row.pk)
+            NoticeOutbox.objects.filter(pk__in=sent).update(sent_at=timezone.now())
+        delivered += len(sent)
+
+
+def purge_sent() -> int:
+    deleted, _ = NoticeOutbox.objects.filter(sent_at__lt=timezone.now() - KEEP_SENT).delete()
+    return deleted
+
+
+def _deliver(payload: dict[str, Any], users: dict[int, Any]) -> None:
+    if payload.get("event") == PAYEE_PAID:
+        _payee_paid(payload["data"]["payment_id"])
+        return
+    user = users.get(payload["user_id"])
     if user is None:
-        return None
-    data = dict(payload["data"])
-    data["dedupe"] = f"{payload['kind']}:{sorted(data.items())}"
-    existing = Notification.objects.filter(
-        user_id=user.pk, kind=payload["kind"], data__dedupe=data["dedupe"]
-    ).first()
-    if existing is not None:
-        return existing
+        return
     language = getattr(user, "preferred_language", "") or translation.get_language() or "zh-hans"
     with translation.override(language):
         title = gettext(payload["template"]) % {
             "amount": Money(payload["amount_minor"], payload["currency"]).format(),
             "party": payload["party"],
         }
-    return notify(user, kind=payload["kind"], title=title, url=payload["url"], data=data)
+    notify(user, kind=payload["kind"], title=title, url=payload["url"], data=payload["data"])
+
+
+def _payee_paid(payment_id: int) -> None:
+    from wallet.models import Payment
+
+    payment = Payment.objects.select_related("payee", "transaction").get(pk=payment_id)
+    import_string(settings.WALLET_PAYEE_PAID_HANDLER)(payment=payment, payee=payment.payee)

@@ -9,30 +9,35 @@ hot-account shards, then limit counters.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext_noop
+from psycopg.types.json import Jsonb
 
 from core.errors import NotFound, ValidationFailed
 from core.money import Money
 from wallet.errors import (
     AccountUnavailable,
     CaptureExceedsHold,
+    DailyLimitExceeded,
     HoldNotActive,
+    InsufficientFunds,
     InvalidAmount,
     PaymentNotCancellable,
     PinLocked,
+    PinRequired,
     RecipientNotFound,
     RefundExceedsPayment,
     SelfTransfer,
+    VerificationLimitReached,
     WalletFrozen,
 )
 from wallet.models import Account, Hold, JournalTransaction, Payment, PayoutProfile
@@ -40,7 +45,13 @@ from wallet.services import ledger, limits
 from wallet.services.accounts import check_currency, system_account, wallet_account
 from wallet.services.fx import cny_equivalent
 from wallet.services.idempotency import Idempotency, execute, replay_if_recorded
-from wallet.services.notices import money_notice, notice, send_after_commit
+from wallet.services.notices import (
+    money_notice,
+    notice,
+    payee_paid_event,
+    send_after_commit,
+    wake_after_commit,
+)
 from wallet.services.profile import (
     PinDecision,
     authorise_payer,
@@ -185,8 +196,10 @@ def _payer_wallet(payer: Any, currency: str, payee: Account) -> Account:
     return account
 
 
-def _count_limits(payer: Any, amount_cny: int, decision: PinDecision) -> None:
-    limits.consume(
+def _limit_counters(payer: Any, amount_cny: int, decision: PinDecision) -> list[limits.Counter]:
+    """Every debit refuses what no counter is needed for (the amount alone over a limit)
+    before it touches a balance, and counts the rest after."""
+    return limits.counters(
         user=payer,
         amount_cny_minor=amount_cny,
         without_pin=decision.without_pin,
@@ -208,10 +221,141 @@ def payment_post(
     layer's records (the bills a payment settles) change with the money or not at all.
 
     Locks the payer's profile, then both accounts in primary-key order; counts the limits.
+    A refusal from the database aborts the transaction, so it runs in a savepoint here: the
+    caller may catch the refusal and carry on.
     """
     ledger.require_transaction()
+    with transaction.atomic():
+        return _pay(payer, payee, amount_minor, currency, description, authorisation, metadata)
+
+
+def _pay(
+    payer: Any,
+    payee: Account,
+    amount_minor: int,
+    currency: str,
+    description: str,
+    authorisation: DebitAuthorisation,
+    metadata: dict[str, Any] | None,
+) -> PaymentResult:
     if payee.currency != currency:
         raise ValidationFailed(fields={"currency": ["The payee does not take this currency."]})
+    counters = _limit_counters(payer, authorisation.amount_cny_minor, authorisation.decision)
+    notices = _payment_notices(payer, payee, amount_minor, currency)
+    pay = _pay_in_database if in_database() else _pay_in_python
+    payment, balance = pay(
+        payer,
+        payee,
+        amount_minor,
+        currency,
+        description,
+        authorisation.amount_cny_minor,
+        counters,
+        metadata,
+        notices,
+    )
+    return PaymentResult(payment, balance)
+
+
+def in_database() -> bool:
+    """Whether payments post through the ``wallet_pay`` function (PostgreSQL) rather than
+    statement by statement (SQLite, and PostgreSQL when ``WALLET_PAY_IN_DATABASE`` is off)."""
+    return settings.WALLET_PAY_IN_DATABASE and connection.vendor == "postgresql"
+
+
+_REFUSALS: dict[str, type[Exception]] = {
+    error.code: error
+    for error in (
+        WalletFrozen,
+        InsufficientFunds,
+        AccountUnavailable,
+        SelfTransfer,
+        VerificationLimitReached,
+        DailyLimitExceeded,
+        PinRequired,
+    )
+}
+
+
+def _pay_in_database(
+    payer: Any,
+    payee: Account,
+    amount_minor: int,
+    currency: str,
+    description: str,
+    amount_cny_minor: int,
+    counters: list[limits.Counter],
+    metadata: dict[str, Any] | None,
+    notices: list[dict[str, Any]],
+) -> tuple[Payment, ledger.Balance]:
+    now = timezone.now()
+    slot = random.randrange(payee.shard_count) if payee.is_hot else None
+    params: list[Any] = [
+        payer.pk,
+        payee.pk,
+        slot,
+        currency,
+        amount_minor,
+        description,
+        Jsonb(metadata or {}),
+        now,
+        amount_cny_minor,
+        [each.span for each in counters],
+        [each.period for each in counters],
+        [each.cap_minor for each in counters],
+        [each.refusal.code for each in counters],
+        Jsonb(notices),
+    ]
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT * FROM wallet_pay(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                params,
+            )
+            payment_id, transaction_id, payer_account_id, balance, held = cursor.fetchone()
+    except DatabaseError as error:
+        refusal = _REFUSALS.get(
+            getattr(getattr(error.__cause__, "diag", None), "message_primary", "")
+        )
+        if refusal is None:
+            raise
+        raise refusal() from None
+    description = description[:200]
+    journal = JournalTransaction(
+        pk=transaction_id,
+        kind=JournalTransaction.Kind.PAYMENT,
+        description=description,
+        metadata=metadata or {},
+        created_by_id=payer.pk,
+        created_at=now,
+    )
+    payment = Payment(
+        pk=payment_id,
+        payer_id=payer_account_id,
+        payee=payee,
+        amount_minor=amount_minor,
+        currency=currency,
+        description=description,
+        transaction=journal,
+        created_at=now,
+    )
+    payment._state.adding = False
+    journal._state.adding = False
+    wake_after_commit()
+    return payment, ledger.Balance(payer_account_id, currency, balance, held)
+
+
+def _pay_in_python(
+    payer: Any,
+    payee: Account,
+    amount_minor: int,
+    currency: str,
+    description: str,
+    amount_cny_minor: int,
+    counters: list[limits.Counter],
+    metadata: dict[str, Any] | None,
+    notices: list[dict[str, Any]],
+) -> tuple[Payment, ledger.Balance]:
     account = _payer_wallet(payer, currency, payee)
     posted = ledger.post(
         kind=JournalTransaction.Kind.PAYMENT,
@@ -220,7 +364,7 @@ def payment_post(
         metadata=metadata,
         created_by_id=payer.pk,
     )
-    _count_limits(payer, authorisation.amount_cny_minor, authorisation.decision)
+    limits.count(user_id=payer.pk, amount_cny_minor=amount_cny_minor, wanted=counters)
     payment = Payment.objects.create(
         payer=account,
         payee=payee,
@@ -229,8 +373,15 @@ def payment_post(
         description=description[:200],
         transaction=posted.transaction,
     )
-    _announce_payment(payment, payer, payee)
-    return PaymentResult(payment, posted.balances[account.pk])
+    _send_payment_notices(payment, notices)
+    return payment, posted.balances[account.pk]
+
+
+def _send_payment_notices(payment: Payment, notices: list[dict[str, Any]]) -> None:
+    for each in notices:
+        each["url"] = each["url"].replace(TRANSACTION_PLACEHOLDER, str(payment.transaction_id))
+        each["data"] = {"payment_id": payment.pk, "transaction_id": payment.transaction_id}
+    send_after_commit(*notices)
 
 
 def payment_create(
@@ -255,24 +406,22 @@ def payment_create(
             idempotency=idempotency,
         )
     )
+    # Its own durable transaction: no savepoint needed around a refusal.
     return execute(
         idempotency,
-        lambda: payment_post(
-            payer=payer,
-            payee=payee,
-            amount_minor=amount_minor,
-            currency=currency,
-            description=description,
-            authorisation=authorisation,
-            metadata=metadata,
-        ),
+        lambda: _pay(payer, payee, amount_minor, currency, description, authorisation, metadata),
     )
 
 
-def _announce_payment(payment: Payment, payer: Any, payee: Account) -> None:
-    amount = Money(payment.amount_minor, payment.currency)
-    data = {"payment_id": payment.pk, "transaction_id": payment.transaction_id}
-    url = f"/wallet/transactions/{payment.transaction_id}/"
+TRANSACTION_PLACEHOLDER = "{transaction}"
+
+
+def _payment_notices(
+    payer: Any, payee: Account, amount_minor: int, currency: str
+) -> list[dict[str, Any]]:
+    """The payer's and the owning payee's notices; the posting fills in the ids."""
+    amount = Money(amount_minor, currency)
+    url = f"/wallet/transactions/{TRANSACTION_PLACEHOLDER}/"
     notices = [
         notice(
             payer,
@@ -281,7 +430,7 @@ def _announce_payment(payment: Payment, payer: Any, payee: Account) -> None:
             amount=amount,
             party=_party_name(payee),
             url=url,
-            data=data,
+            data={},
         )
     ]
     if payee.owner_id is not None:
@@ -293,13 +442,14 @@ def _announce_payment(payment: Payment, payer: Any, payee: Account) -> None:
                 amount=amount,
                 party=str(payer),
                 url=url,
-                data=data,
+                data={},
             )
         )
-    send_after_commit(*notices)
-    if payee.owner_id is None and settings.WALLET_PAYEE_PAID_HANDLER:
-        # A shop's or a company's account: the layer that owns it tells its staff.
-        import_string(settings.WALLET_PAYEE_PAID_HANDLER)(payment=payment, payee=payee)
+    elif settings.WALLET_PAYEE_PAID_HANDLER:
+        # A shop's or a company's account: the layer that owns it tells its staff, once
+        # the payment has committed.
+        notices.append(payee_paid_event())
+    return notices
 
 
 @dataclass(frozen=True)
@@ -372,9 +522,10 @@ def hold_place(
     the escrow account is captured later to a payee named at capture.
     """
     ledger.require_transaction()
+    counters = _limit_counters(payer, authorisation.amount_cny_minor, authorisation.decision)
     account = _payer_wallet(payer, currency, payee)
     balance = ledger.change_account(account, held_delta_minor=amount_minor)
-    _count_limits(payer, authorisation.amount_cny_minor, authorisation.decision)
+    limits.count(user_id=payer.pk, amount_cny_minor=authorisation.amount_cny_minor, wanted=counters)
     hold = Hold.objects.create(
         account=account,
         payee=payee,
@@ -485,7 +636,7 @@ def hold_take(
         transaction=posted.transaction,
         hold=locked,
     )
-    _announce_payment(payment, payer, payee)
+    _send_payment_notices(payment, _payment_notices(payer, payee, take, payment.currency))
     return PaymentResult(payment, posted.balances[locked.account.pk])
 
 
@@ -732,6 +883,7 @@ def transfer_create(
     )
 
     def work() -> TransferResult:
+        counters = _limit_counters(sender, amount_cny, decision)
         source = wallet_account(sender, currency)
         target = wallet_account(recipient, currency)
         mark_activity(sender)
@@ -742,7 +894,7 @@ def transfer_create(
             metadata={"note": note, "recipient_id": recipient.pk},
             created_by_id=sender.pk,
         )
-        _count_limits(sender, amount_cny, decision)
+        limits.count(user_id=sender.pk, amount_cny_minor=amount_cny, wanted=counters)
         money = Money(amount_minor, currency)
         url = f"/wallet/transactions/{posted.transaction.pk}/"
         data = {"transaction_id": posted.transaction.pk}
