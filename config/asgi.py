@@ -8,6 +8,9 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# The server's processes are long-lived: they keep a pool of database connections (only
+# with PostgreSQL; see DB_POOL in config/settings.py).
+os.environ.setdefault("DB_POOL", "1")
 
 # Django must be set up before anything imports models.
 django_asgi_app = get_asgi_application()

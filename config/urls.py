@@ -17,7 +17,11 @@ api_v1 = [
 # The admin logs in through allauth, so rate limits and two-factor apply there too.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
+# The API first: the pages are included at the root, so a request for an API path would
+# otherwise be matched against every page pattern before its own (and Django records each
+# miss), about a millisecond of CPU per API request.
 urlpatterns = [
+    path("api/v1/", include(api_v1)),
     path("", include("community.urls")),
     path("", include("core.urls")),
     path("", include("wallet.urls")),
@@ -26,7 +30,6 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
-    path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -16,7 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from django.db import IntegrityError, transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from core.errors import ApplicationError, error_body
 from wallet.errors import IdempotencyKeyMissing, IdempotencyKeyReused
@@ -54,6 +56,9 @@ class Idempotency:
     status_code: int = 201
     # Names the operation ("topup:42") when it may end after the first response.
     resource: Callable[[Any], str] | None = field(default=None, repr=False)
+    # Set once a look-up found no earlier answer, so the request does not look twice
+    # before its transaction (a concurrent duplicate is caught by the unique index).
+    looked_up: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.key or len(self.key) > MAX_KEY_LENGTH:
@@ -72,6 +77,7 @@ def replay_if_recorded(idempotency: Idempotency | None) -> None:
         user_id=idempotency.user_id, key=idempotency.key
     ).first()
     if record is None:
+        idempotency.looked_up = True
         return
     if record.fingerprint != idempotency.fingerprint:
         raise IdempotencyKeyReused()
@@ -83,23 +89,14 @@ def execute(idempotency: Idempotency | None, work: Callable[[], T]) -> T:
     if idempotency is None:
         with transaction.atomic(durable=True):
             return work()
-    replay_if_recorded(idempotency)
+    if not idempotency.looked_up:
+        replay_if_recorded(idempotency)
     try:
         with transaction.atomic(durable=True):
             result = work()
-            try:
-                with transaction.atomic():
-                    IdempotencyRecord.objects.create(
-                        user_id=idempotency.user_id,
-                        key=idempotency.key,
-                        fingerprint=idempotency.fingerprint,
-                        status_code=idempotency.status_code,
-                        response=idempotency.render(result),
-                        resource=idempotency.resource(result) if idempotency.resource else "",
-                    )
-            except IntegrityError:
+            if not _record(idempotency, result):
                 # A concurrent duplicate committed first: undo ours, answer with theirs.
-                raise _ClaimedConcurrently() from None
+                raise _ClaimedConcurrently()
             return result
     except _ClaimedConcurrently:
         replay_if_recorded(idempotency)
@@ -108,6 +105,35 @@ def execute(idempotency: Idempotency | None, work: Callable[[], T]) -> T:
         if refusal.status_code < 500:
             _record_refusal(idempotency, refusal)
         raise
+
+
+_RECORD = f"""
+    INSERT INTO {IdempotencyRecord._meta.db_table}
+           (user_id, key, fingerprint, status_code, response, resource, created_at)
+    VALUES (%s, %s, %s, %s, %s, %s, %s)
+    ON CONFLICT (user_id, key) DO NOTHING
+    RETURNING id
+"""
+
+
+def _record(idempotency: Idempotency, result: Any) -> bool:
+    """Store the answer under the key, last in the money's transaction; False if a
+    concurrent duplicate holds the key (one statement: no savepoint to catch a conflict)."""
+    response = json.dumps(idempotency.render(result), cls=DjangoJSONEncoder)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _RECORD,
+            [
+                idempotency.user_id,
+                idempotency.key,
+                idempotency.fingerprint,
+                idempotency.status_code,
+                response,
+                idempotency.resource(result) if idempotency.resource else "",
+                timezone.now(),
+            ],
+        )
+        return cursor.fetchone() is not None
 
 
 def _record_refusal(idempotency: Idempotency, refusal: ApplicationError) -> None:
