@@ -292,3 +292,16 @@ def test_the_pay_page_without_coupons_is_as_before(shop, cashier, estate):
     html = client_for(payer).get(reverse("merchant-request-pay", args=[request.token]))
     assert "data-coupon-choices" not in html.content.decode()
     assert "Pay CN¥25.00" in html.content.decode()
+
+
+def test_in_chinese_shop_offers_read_as_offers_not_as_help_responses(shop, resident):
+    """ "Offers" is two words in Chinese: a shop's 优惠, and the 响应 to a help request."""
+    client = client_for(resident)
+    client.cookies["django_language"] = "zh-hans"
+    resident.preferred_language = "zh-hans"
+    resident.save(update_fields=["preferred_language"])
+
+    page = client.get(reverse("estate-offers", args=[shop.neighbourhood_id])).content.decode()
+
+    assert "<h1>优惠</h1>" in page
+    assert "响应" not in page
