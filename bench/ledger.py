@@ -188,6 +188,62 @@ def run_pgbench(url: str, admin: Any) -> dict[str, Any]:
     }
 
 
+# The service's two statements with its parameters, from a C client: what a payment costs
+# PostgreSQL alone, and so how far a client without Python could take it.
+REPLAY_SCRIPT = """\\set u random(:umin, :umax)
+\\set p random(:pmin, :pmax)
+SELECT * FROM wallet_walletprofile WHERE user_id = :u;
+BEGIN;
+SELECT * FROM wallet_pay(:u, :p, NULL, 'CNY', 100, 'replay', '{}'::jsonb, now(), 100,
+    ARRAY['year', 'day'], ARRAY[date_trunc('year', current_date)::date, current_date],
+    ARRAY[:ycap, :dcap]::bigint[], ARRAY['verification_limit_reached', 'daily_limit_exceeded'],
+    '[{"user_id": 1, "kind": "payment_sent", "template": "You paid %(amount)s to %(party)s",
+       "amount_minor": 100, "currency": "CNY", "party": "replay",
+       "url": "/wallet/transactions/{transaction}/", "data": {}}]'::jsonb);
+END;
+"""
+
+
+def replay_with_pgbench(url: str, user_ids: list[int], payee_ids: list[int]) -> dict[str, Any]:
+    """pgbench runs the service's SQL (profile read, then ``wallet_pay``) on the bench
+    database: same clients, same time as TPC-B. Needs contiguous ids, as a fresh world has."""
+    binary = shutil.which("pgbench")
+    contiguous = all(ids and max(ids) - min(ids) + 1 == len(ids) for ids in (user_ids, payee_ids))
+    if binary is None or not contiguous:
+        return {"tps": None, "error": "pgbench missing or ids not contiguous"}
+    from wallet.services.limits import LEVEL_LIMITS
+    from wallet.services.profile import MAX_DAILY_LIMIT_MINOR
+
+    script = RESULTS.parent / "replay.sql"
+    script.parent.mkdir(parents=True, exist_ok=True)
+    script.write_text(REPLAY_SCRIPT)
+    command = [
+        binary, "-n", "-c", str(CLIENTS), "-j", str(THREADS), "-T", str(round(SECONDS)),
+        "-f", str(script),
+        "-D", f"umin={min(user_ids)}", "-D", f"umax={max(user_ids)}",
+        "-D", f"pmin={min(payee_ids)}", "-D", f"pmax={max(payee_ids)}",
+        "-D", f"ycap={LEVEL_LIMITS[3][1]}", "-D", f"dcap={MAX_DAILY_LIMIT_MINOR}",
+        BENCH_DB,
+    ]  # fmt: skip
+    busy_before = machine_busy_seconds()
+    result = subprocess.run(command, env=pgbench_env(url), capture_output=True, text=True)
+    busy_after = machine_busy_seconds()
+    script.unlink(missing_ok=True)
+    tps_match = re.search(r"tps = ([\d.]+)", result.stdout)
+    done_match = re.search(r"number of transactions actually processed: (\d+)", result.stdout)
+    failed_match = re.search(r"number of failed transactions: (\d+)", result.stdout)
+    if result.returncode != 0 or tps_match is None:
+        return {"tps": None, "error": (result.stderr or result.stdout).strip()[-300:]}
+    done = int(done_match.group(1)) if done_match else 0
+    busy = None if busy_before is None or busy_after is None else busy_after - busy_before
+    return {
+        "tps": float(tps_match.group(1)),
+        "transactions": done,
+        "failed": int(failed_match.group(1)) if failed_match else None,
+        "machine_cpu_ms_per_tx": per_item_ms(busy, done),
+    }
+
+
 # --- Wallet set-up -------------------------------------------------------------------------
 
 
@@ -622,6 +678,8 @@ def main() -> int:
             report[key] = summarise(rounds[key])
 
         report["one_payment"] = capture_one_payment(users[0], world["merchant_ids"][0])
+        print("-- the same SQL without Python: pgbench replays the profile read and wallet_pay")
+        report["replay"] = replay_with_pgbench(url, users, world["merchant_ids"])
 
         from wallet.services.audit import ledger_check
 
@@ -644,6 +702,7 @@ def main() -> int:
     sharded = report["hot_sharded"]["per_second"]
     ratios = {
         "uniform_vs_tpcb": ratio(uniform, tps),
+        "replayed_sql_vs_tpcb": ratio(report["replay"].get("tps"), tps),
         "hot_sharded_vs_uniform": ratio(sharded, uniform),
         "hot_plain_vs_uniform": ratio(plain, uniform),
     }
@@ -679,6 +738,15 @@ def main() -> int:
             f"{fmt(row['server_cpu_ms_per_payment'], 2):>8}"
             f"{fmt(row['machine_cpu_ms_per_payment'], 2):>9}"
         )
+    replay = report["replay"]
+    if replay.get("tps") is not None:
+        print(
+            f"{'same SQL from pgbench':<26}{fmt(replay['tps'], 0):>11}{'':>8}{'':>8}"
+            f"{replay.get('failed') or 0:>7}{'':>19}{'':>8}"
+            f"{fmt(replay.get('machine_cpu_ms_per_tx'), 2):>9}"
+        )
+    else:
+        print(f"same SQL from pgbench: not run ({replay.get('error')})")
     print("(pgbench's p50 column is its average latency; CPU is per transaction or payment)")
     print(
         "payments/s by round: "
@@ -707,6 +775,10 @@ def main() -> int:
     print(
         f"hot-plain / uniform    {fmt(ratios['hot_plain_vs_uniform'], 2):>6}   (no shards, "
         "for comparison)"
+    )
+    print(
+        f"same SQL / TPC-B       {fmt(ratios['replayed_sql_vs_tpcb'], 2):>6}   (the ceiling "
+        "without Python's cost per payment)"
     )
     print()
     print(
