@@ -163,3 +163,21 @@ def test_a_refused_payment_does_not_use_up_limits():
     fund(user, 60_000)
     with pytest.raises(VerificationLimitReached):
         pay(user, 50_001)
+
+
+def test_the_profile_read_for_a_payment_is_the_stored_profile():
+    """The hot path reads the profile without the ORM on PostgreSQL: same values, same types."""
+    user = make_resident()
+    profile.wallet_freeze(user=user)
+    WalletProfile.objects.filter(user_id=user.pk).update(
+        no_pin_limit_minor=12_300, failed_pin_attempts=2, last_activity_at=timezone.now()
+    )
+    stored = WalletProfile.objects.get(user_id=user.pk)
+
+    read = profile.wallet_profile(user)
+
+    for field in WalletProfile._meta.concrete_fields:
+        assert getattr(read, field.attname) == getattr(stored, field.attname), field.name
+    assert read.frozen_at.tzinfo is not None
+    assert read.is_frozen and read.has_pin
+    assert not read._state.adding
