@@ -169,7 +169,10 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # A read timeout longer than channels_redis's 5-second blocking pop: with
+                # redis-py 8's default of 5 s an idle listener's read timed out just as
+                # Redis answered, and every quiet websocket was closed within seconds.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
                 "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "linli"),
             },
         }
