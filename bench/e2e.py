@@ -59,14 +59,13 @@ from typing import Any
 from _e2e_load import MONEY, OPERATIONS, Load, Message, Sample, error_kinds
 from _e2e_stack import (
     ConnectionSampler,
-    machine_busy_fraction,
-    machine_busy_seconds,
     process_tree_cpu_seconds,
     production_env,
     production_stack,
     run_pgbench,
 )
 from _e2e_world import World, build_world
+from _measure import machine_busy_fraction, machine_busy_seconds, percentile
 from _scratch import (
     base_url,
     drop_database,
@@ -108,13 +107,6 @@ TARGET_NOTIFICATION_P99_MS = 250.0
 TARGET_PEAK_VS_TPCB = 0.25
 # A rate that misses any of these ends the climb: the higher ones would only queue.
 KEEPS_UP = {"achieved_share": 0.9, "p99_ms": 1000.0, "error_share": 0.01}
-
-
-def percentile(values: list[float], fraction: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def latency_row(samples: list[Sample], offered: float | None, elapsed: float) -> dict[str, Any]:

@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from _measure import machine_busy_fraction, machine_busy_seconds, percentile
 from _scratch import (
     base_url,
     drop_database,
@@ -81,24 +82,6 @@ TARGET_HOT_VS_UNIFORM = 0.8
 
 
 # --- CPU accounting (Linux /proc; figures are None elsewhere) ------------------------------
-
-
-def machine_busy_seconds() -> float | None:
-    """CPU seconds spent busy on all cores since boot (not idle, not waiting for I/O)."""
-    try:
-        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    except (OSError, ValueError):
-        return None
-    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
-
-
-def machine_busy_fraction(seconds: float = 1.0) -> float | None:
-    before, started = machine_busy_seconds(), time.monotonic()
-    time.sleep(seconds)
-    after = machine_busy_seconds()
-    if before is None or after is None:
-        return None
-    return (after - before) / (time.monotonic() - started) / (os.cpu_count() or 1)
 
 
 def process_cpu_seconds(pid: int) -> float | None:
@@ -438,13 +421,6 @@ def pay_until_deadline(
             "server_cpu": backend,
         }
     )
-
-
-def percentile(values: list[float], fraction: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def run_round(name: str, user_ids: list[int], payee_ids: list[int], seconds: float) -> dict:

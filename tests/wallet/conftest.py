@@ -26,14 +26,11 @@ def _ledger_check_after_each_test(request) -> Iterator[None]:
         assert [str(problem) for problem in ledger_check()] == []
 
 
-@pytest.fixture(params=["database", "python"])
+@pytest.fixture(params=[pytest.param("database", marks=pytest.mark.postgres), "python"])
 def pay_path(request, settings) -> str:
     """Run a test on both ways a payment posts: the ``wallet_pay`` function (PostgreSQL's
-    path) and statement by statement (SQLite's path, here on the same database)."""
-    from django.db import connection
-
-    if request.param == "database" and connection.vendor != "postgresql":
-        pytest.skip("the wallet_pay function needs PostgreSQL")
+    path, so marked ``postgres``) and statement by statement (SQLite's path, here on the
+    same database)."""
     settings.WALLET_PAY_IN_DATABASE = request.param == "database"
     return request.param
 
