@@ -7,6 +7,7 @@ from django.db.utils import DatabaseError
 from django.test.utils import CaptureQueriesContext
 
 from tests.wallet.conftest import PIN, balance_of, fund, make_resident, shop_account
+from wallet.errors import InsufficientFunds
 from wallet.models import Account, JournalTransaction, Payment, Posting
 from wallet.services import ledger, payments
 from wallet.services.accounts import wallet_account
@@ -152,4 +153,44 @@ def test_on_postgresql_a_payment_moves_money_in_one_call(settings):
     assert len(statements) <= 2  # the profile (for the PIN), then the payment
     assert result.payment.pk == Payment.objects.get().pk
     assert result.payment.transaction.created_at == Payment.objects.get().created_at
+    assert balance_of(shop) == 300
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_outside_any_transaction_a_payment_is_one_statement_and_all_or_nothing(settings):
+    """In autocommit, ``wallet_pay`` is its own transaction: no BEGIN or COMMIT is sent, and
+    a refusal raised half-way through the function (after the profile's activity mark)
+    leaves nothing behind."""
+    settings.WALLET_PAY_IN_DATABASE = True
+    resident = make_resident()
+    fund(resident, 1_000)
+    shop = shop_account(ref="shop:none")
+    profile = resident.wallet_profile
+    profile.refresh_from_db()
+    active_before = profile.last_activity_at
+    with CaptureQueriesContext(connection) as queries:
+        result = payments.payment_create(
+            payer=resident, payee=shop, amount_minor=300, description="x", pin=PIN
+        )
+    statements = [query["sql"] for query in queries.captured_queries]
+    # What follows the call is the notices' delivery, woken after commit (eager in tests).
+    paid_at = next(n for n, sql in enumerate(statements) if "wallet_pay(" in sql)
+    assert paid_at == 1, statements  # the profile (for the PIN), then the payment
+    assert "wallet_walletprofile" in statements[0]
+    assert statements[paid_at + 1 : paid_at + 2] != ["COMMIT"]
+    assert result.balance.balance_minor == 700
+    assert balance_of(shop) == 300
+
+    profile.refresh_from_db()
+    active_after_payment = profile.last_activity_at
+    assert active_after_payment != active_before
+    with pytest.raises(InsufficientFunds):
+        payments.payment_create(
+            payer=resident, payee=shop, amount_minor=701, description="too much", pin=PIN
+        )
+    profile.refresh_from_db()
+    assert profile.last_activity_at == active_after_payment
+    assert Payment.objects.count() == 1
+    assert JournalTransaction.objects.filter(description="too much").count() == 0
     assert balance_of(shop) == 300

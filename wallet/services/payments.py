@@ -406,11 +406,16 @@ def payment_create(
             idempotency=idempotency,
         )
     )
+
+    def work() -> PaymentResult:
+        return _pay(payer, payee, amount_minor, currency, description, authorisation, metadata)
+
+    if idempotency is None and in_database() and not connection.in_atomic_block:
+        # ``wallet_pay`` is one statement, so in autocommit it is its own transaction:
+        # BEGIN and COMMIT would be two more round trips for nothing.
+        return work()
     # Its own durable transaction: no savepoint needed around a refusal.
-    return execute(
-        idempotency,
-        lambda: _pay(payer, payee, amount_minor, currency, description, authorisation, metadata),
-    )
+    return execute(idempotency, work)
 
 
 TRANSACTION_PLACEHOLDER = "{transaction}"
@@ -445,7 +450,7 @@ def _payment_notices(
                 data={},
             )
         )
-    elif settings.WALLET_PAYEE_PAID_HANDLER:
+    elif settings.WALLET_PAYEE_PAID_HANDLERS:
         # A shop's or a company's account: the layer that owns it tells its staff, once
         # the payment has committed.
         notices.append(payee_paid_event())
