@@ -155,6 +155,10 @@ else:
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# A Celery worker process is single-threaded: it keeps its connection between tasks
+# (config/celery.py), for this many seconds.
+WORKER_DB_CONN_MAX_AGE = int(os.environ.get("DB_WORKER_CONN_MAX_AGE", "300"))
+
 # --- Redis: cache, channel layer, Celery ---------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
@@ -188,6 +192,10 @@ else:
     CELERY_TASK_ALWAYS_EAGER = True
     CELERY_TASK_EAGER_PROPAGATES = True
 
+# Nothing reads a task's return value, and storing one costs a Redis write per task and a
+# key kept for a day (a payment's notice delivery alone is a task).
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_DB_REUSE_MAX = 1000
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -415,9 +423,13 @@ else:
     IDENTITY_DIGEST_KEY = os.environ.get("IDENTITY_DIGEST_KEY", f"identity-digest:{SECRET_KEY}")
 # Called inside the transaction that binds a card: the bank confirmed the holder's name.
 WALLET_CARD_BOUND_HANDLER = "community.services.verification.bank_card_confirmed"
-# Called inside the transaction of a payment to an account no user owns (a shop's, a
-# company's): its owner's layer tells the staff, live, after commit.
-WALLET_PAYEE_PAID_HANDLER = "merchants.services.checkout.payment_to_shop"
+# Called once a payment to an account no user owns (a shop's, a company's) has committed,
+# from the wallet's outbox: each layer acts on the accounts it owns and ignores the rest
+# (a shop's till and webhooks; the household members of paid bills).
+WALLET_PAYEE_PAID_HANDLERS = [
+    "merchants.services.checkout.payment_to_shop",
+    "property_mgmt.services.paying.payment_to_company",
+]
 # Direct payments post through one PostgreSQL function call (wallet_pay) instead of a dozen
 # statements; off, they take the statement-by-statement path that SQLite always uses.
 WALLET_PAY_IN_DATABASE = env_bool("WALLET_PAY_IN_DATABASE", True)

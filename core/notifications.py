@@ -8,7 +8,9 @@ and the client catches up from it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -28,14 +30,38 @@ def user_group(user_id: int) -> str:
     return f"user-{user_id}"
 
 
+# Set in processes that have no server event loop of their own (Celery's workers).
+_kept_loop: asyncio.AbstractEventLoop | None = None
+KEPT_LOOP_SEND_TIMEOUT_SECONDS = 5.0
+
+
+def keep_event_loop() -> None:
+    """Send through one event loop kept running in a background thread, for the rest of this
+    process's life.
+
+    For a process without a server loop: there ``async_to_sync`` builds a new event loop for
+    every send, and channels_redis a new connection pool (and Redis connection) for every
+    loop, which made each live push cost a Celery worker more than the rest of delivering a
+    notice. Call it in the process that sends (after a fork, in the child).
+    """
+    global _kept_loop
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, name="channel-layer-sends", daemon=True).start()
+    _kept_loop = loop
+
+
 def publish_now(user_id: int, event: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    message = {"type": "notification.event", "payload": event}
     try:
-        async_to_sync(layer.group_send)(
-            user_group(user_id), {"type": "notification.event", "payload": event}
-        )
+        if _kept_loop is None:
+            async_to_sync(layer.group_send)(user_group(user_id), message)
+        else:
+            asyncio.run_coroutine_threadsafe(
+                layer.group_send(user_group(user_id), message), _kept_loop
+            ).result(timeout=KEPT_LOOP_SEND_TIMEOUT_SECONDS)
     except Exception:
         # The inbox keeps the record; a live push is best effort.
         logger.exception("live event to user %s could not be sent", user_id)

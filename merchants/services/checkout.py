@@ -346,7 +346,8 @@ def _announce_received(
 
 
 def payment_to_shop(*, payment: Payment, payee: Account) -> None:
-    """The wallet's ``WALLET_PAYEE_PAID_HANDLER``: a payment reached an account no user owns.
+    """One of the wallet's ``WALLET_PAYEE_PAID_HANDLERS``: a payment reached an account no
+    user owns.
     It runs once the payment has committed, from the wallet's outbox (in the delivery's
     transaction, so the webhook is recorded exactly once).
 

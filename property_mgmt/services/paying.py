@@ -165,7 +165,8 @@ def lock_payable_bills(bill_ids: Sequence[int], *, expected_total_minor: int) ->
 
 def settle_bills(bills: Sequence[Bill], *, payment: Payment, payer: Any, reason: str = "") -> None:
     """Mark locked bills paid by ``payment`` with a ``PAID`` event each, in the caller's
-    transaction; tell the other household members once it commits (``bill_paid``)."""
+    transaction. The other household members are told (``bill_paid``) once it has committed,
+    from the wallet's outbox: ``payment_to_company``."""
     ledger.require_transaction()
     now = timezone.now()
     for bill in bills:
@@ -184,13 +185,6 @@ def settle_bills(bills: Sequence[Bill], *, payment: Payment, payer: Any, reason:
         )
         for bill in bills
     )
-    _announce_after_commit(payment.pk)
-
-
-def _announce_after_commit(payment_id: int) -> None:
-    from property_mgmt.tasks.paying import bills_paid_announce
-
-    transaction.on_commit(lambda: bills_paid_announce.delay(payment_id))
 
 
 def description_for(bills: Sequence[Bill]) -> str:
@@ -258,9 +252,17 @@ def bills_pay(
     return execute(idempotency, work)
 
 
+def payment_to_company(*, payment: Payment, payee: Any) -> None:
+    """One of the wallet's ``WALLET_PAYEE_PAID_HANDLERS``: run once a payment to an account
+    no user owns has committed, in the transaction that marks its outbox entry delivered.
+    A payment that settled bills (their ids are in its metadata) tells the households."""
+    if "bill_ids" in (payment.transaction.metadata or {}):
+        bills_paid_announce(payment_id=payment.pk)
+
+
 def bills_paid_announce(*, payment_id: int) -> int:
-    """Tell the other confirmed members of the paid bills' units (``bill_paid``). Run by a
-    task after the payment commits; safe to run twice (members already told are skipped)."""
+    """Tell the other confirmed members of the paid bills' units (``bill_paid``); safe to
+    run twice (members already told are skipped)."""
     from core.models import Notification
 
     bills = list(

@@ -12,7 +12,6 @@ from datetime import date
 from celery import shared_task
 
 from property_mgmt.services import autopay as autopay_services
-from property_mgmt.services import paying
 
 
 @shared_task(name="property_mgmt.autopay")
@@ -21,9 +20,3 @@ def autopay(today: str | None = None) -> dict[str, int]:
     payment's key is ``bill:<id>:autopay:<date>`` and each day's attempt is unique."""
     day = date.fromisoformat(today) if today else None
     return asdict(autopay_services.autopay_run(today=day))
-
-
-@shared_task(name="property_mgmt.bills_paid_announce")
-def bills_paid_announce(payment_id: int) -> int:
-    """Tell the other household members that bills were paid (after the payment commits)."""
-    return paying.bills_paid_announce(payment_id=payment_id)

@@ -36,3 +36,71 @@ def test_an_idle_listener_outlives_the_blocking_pop_and_still_gets_its_message()
             await layer.close_pools()
 
     assert asyncio.run(scenario()) == {"type": "notification.event", "payload": {"n": 1}}
+
+
+@pytest.fixture
+def kept_loop():
+    from core import notifications
+
+    previous = notifications._kept_loop
+    notifications.keep_event_loop()
+    yield notifications._kept_loop
+    loop, notifications._kept_loop = notifications._kept_loop, previous
+    loop.call_soon_threadsafe(loop.stop)
+
+
+def test_a_process_without_a_server_loop_pushes_through_its_kept_loop(kept_loop, monkeypatch):
+    """A Celery worker's live pushes go through one kept event loop, not a new loop (and a
+    new Redis connection pool) per push."""
+    from channels.layers import get_channel_layer
+
+    from core import notifications
+
+    def no_new_loop(*args, **kwargs):
+        raise AssertionError("async_to_sync was used")
+
+    monkeypatch.setattr(notifications, "async_to_sync", no_new_loop)
+    # The receiving side on a layer of its own: the sending one's pools live on the kept loop.
+    layer = RedisChannelLayer(**settings.CHANNEL_LAYERS["default"]["CONFIG"])
+    assert isinstance(get_channel_layer(), RedisChannelLayer)
+    user_id = 900_000 + uuid.uuid4().int % 100_000
+
+    async def scenario() -> list[dict]:
+        channel = await layer.new_channel()
+        await layer.group_add(notifications.user_group(user_id), channel)
+        try:
+            for n in range(3):
+                await asyncio.to_thread(notifications.publish_now, user_id, {"n": n})
+            return [await asyncio.wait_for(layer.receive(channel), timeout=5) for _ in range(3)]
+        finally:
+            await layer.group_discard(notifications.user_group(user_id), channel)
+            await layer.close_pools()
+
+    received = asyncio.run(scenario())
+    assert [message["payload"] for message in received] == [{"n": 0}, {"n": 1}, {"n": 2}]
+
+
+def test_a_worker_process_keeps_its_database_connection_and_its_loop(monkeypatch):
+    from django.db import connections
+
+    from config.celery import prepare_worker_process
+    from core import notifications
+
+    database = connections["default"].settings_dict
+    monkeypatch.setitem(database, "CONN_MAX_AGE", 0)
+    monkeypatch.setitem(database, "CONN_HEALTH_CHECKS", False)
+    monkeypatch.setattr(notifications, "_kept_loop", None)
+    prepare_worker_process()
+    loop = notifications._kept_loop
+    try:
+        assert loop is not None
+
+        async def answer() -> int:
+            return 42
+
+        assert asyncio.run_coroutine_threadsafe(answer(), loop).result(timeout=5) == 42
+        assert database["CONN_MAX_AGE"] == settings.WORKER_DB_CONN_MAX_AGE > 0
+        assert database["CONN_HEALTH_CHECKS"] is True
+    finally:
+        if loop is not None:
+            loop.call_soon_threadsafe(loop.stop)

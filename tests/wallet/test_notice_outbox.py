@@ -27,7 +27,7 @@ def failing_payee_paid(*, payment, payee) -> None:
 @pytest.fixture
 def recorded_handler(settings):
     handled.clear()
-    settings.WALLET_PAYEE_PAID_HANDLER = "tests.wallet.test_notice_outbox.record_payee_paid"
+    settings.WALLET_PAYEE_PAID_HANDLERS = ["tests.wallet.test_notice_outbox.record_payee_paid"]
     return handled
 
 
@@ -96,7 +96,7 @@ def test_a_lost_wake_up_is_caught_by_the_sweep(
 
 
 def test_a_failing_payee_event_does_not_hold_up_the_notices(settings):
-    settings.WALLET_PAYEE_PAID_HANDLER = "tests.wallet.test_notice_outbox.failing_payee_paid"
+    settings.WALLET_PAYEE_PAID_HANDLERS = ["tests.wallet.test_notice_outbox.failing_payee_paid"]
     resident = make_resident()
     fund(resident, 10_000)
     pay(resident, shop_account())
@@ -105,3 +105,32 @@ def test_a_failing_payee_event_does_not_hold_up_the_notices(settings):
     assert Notification.objects.filter(user=resident, kind="payment_sent").count() == 1
     left = NoticeOutbox.objects.get(sent_at__isnull=True)
     assert left.payload["event"] == PAYEE_PAID  # kept for the next sweep
+
+
+def test_every_payee_handler_hears_of_the_payment_and_batches_read_payments_once(
+    settings, monkeypatch
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from wallet.services import notices
+
+    handled.clear()
+    settings.WALLET_PAYEE_PAID_HANDLERS = [
+        "tests.wallet.test_notice_outbox.record_payee_paid",
+        "tests.wallet.test_notice_outbox.record_payee_paid",
+    ]
+    monkeypatch.setattr(notices, "BATCH", 4)
+    resident = make_resident()
+    fund(resident, 10_000)
+    shop = shop_account()
+    paid = [pay(resident, shop, amount=100 + n).payment.pk for n in range(5)]  # 10 rows
+
+    with CaptureQueriesContext(connection) as queries:
+        assert deliver_pending() == 10
+    assert sorted(handled) == sorted(paid * 2)
+    payment_reads = [
+        q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT "wallet_payment"')
+    ]
+    assert len(payment_reads) == 3  # one per batch of 4 rows (4, 4, 2), not one per payment
+    assert not NoticeOutbox.objects.filter(sent_at__isnull=True).exists()

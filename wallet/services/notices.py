@@ -78,7 +78,7 @@ PAYEE_PAID = "payee_paid"
 
 
 def payee_paid_event() -> dict[str, Any]:
-    """For ``WALLET_PAYEE_PAID_HANDLER``: the posting adds the payment's id to ``data``."""
+    """For ``WALLET_PAYEE_PAID_HANDLERS``: the posting adds the payment's id to ``data``."""
     return {"event": PAYEE_PAID, "url": "", "data": {}}
 
 
@@ -137,11 +137,16 @@ def deliver_pending() -> int:
             users = get_user_model().objects.in_bulk(
                 {row.payload["user_id"] for row in rows if "user_id" in row.payload}
             )
+            paid = _payments(
+                row.payload["data"]["payment_id"]
+                for row in rows
+                if row.payload.get("event") == PAYEE_PAID
+            )
             sent = []
             for row in rows:
                 try:
                     with transaction.atomic():
-                        _deliver(row.payload, users)
+                        _deliver(row.payload, users, paid)
                 except Exception:
                     # Left pending for the next sweep; the rest of the batch goes on.
                     logger.exception("outbox entry %s could not be delivered", row.pk)
@@ -150,6 +155,10 @@ def deliver_pending() -> int:
                     sent.append(row.pk)
             NoticeOutbox.objects.filter(pk__in=sent).update(sent_at=timezone.now())
         delivered += len(sent)
+        if len(rows) < BATCH:
+            # Nothing was left behind by this batch; a notice committed since the wake-up
+            # was cleared has woken another delivery.
+            return delivered
 
 
 def purge_sent() -> int:
@@ -157,9 +166,17 @@ def purge_sent() -> int:
     return deleted
 
 
-def _deliver(payload: dict[str, Any], users: dict[int, Any]) -> None:
+def _payments(ids: Any) -> dict[int, Any]:
+    from wallet.models import Payment
+
+    return Payment.objects.select_related("payee", "transaction").in_bulk(set(ids))
+
+
+def _deliver(payload: dict[str, Any], users: dict[int, Any], paid: dict[int, Any]) -> None:
     if payload.get("event") == PAYEE_PAID:
-        _payee_paid(payload["data"]["payment_id"])
+        payment = paid[payload["data"]["payment_id"]]
+        for handler in settings.WALLET_PAYEE_PAID_HANDLERS:
+            import_string(handler)(payment=payment, payee=payment.payee)
         return
     user = users.get(payload["user_id"])
     if user is None:
@@ -171,10 +188,3 @@ def _deliver(payload: dict[str, Any], users: dict[int, Any]) -> None:
             "party": payload["party"],
         }
     notify(user, kind=payload["kind"], title=title, url=payload["url"], data=payload["data"])
-
-
-def _payee_paid(payment_id: int) -> None:
-    from wallet.models import Payment
-
-    payment = Payment.objects.select_related("payee", "transaction").get(pk=payment_id)
-    import_string(settings.WALLET_PAYEE_PAID_HANDLER)(payment=payment, payee=payment.payee)
