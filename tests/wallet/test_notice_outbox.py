@@ -134,3 +134,51 @@ def test_every_payee_handler_hears_of_the_payment_and_batches_read_payments_once
     ]
     assert len(payment_reads) == 3  # one per batch of 4 rows (4, 4, 2), not one per payment
     assert not NoticeOutbox.objects.filter(sent_at__isnull=True).exists()
+
+
+def test_payments_during_a_delivery_queue_no_task_and_are_delivered_by_it(
+    recorded_handler, monkeypatch, django_capture_on_commit_callbacks
+):
+    from wallet.services import notices
+
+    queued: list[int] = []
+    monkeypatch.setattr(tasks.deliver_notices, "delay", lambda: queued.append(1))
+    notices._clear_wake()
+    resident = make_resident()
+    fund(resident, 10_000)
+    shop = shop_account()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        pay(resident, shop, amount=101)  # wakes a delivery
+    with django_capture_on_commit_callbacks(execute=True):
+        pay(resident, shop, amount=102)  # one is queued already
+    assert queued == [1]
+
+    # Another process's payment commits while the delivery runs: its wake-up queues nothing.
+    during: list[int] = []
+
+    def wake_while_delivering(*, payment, payee) -> None:
+        if not during:  # the first payee event, in the first batch
+            notices.wake()
+        during.append(payment.pk)
+
+    monkeypatch.setattr("tests.wallet.test_notice_outbox.record_payee_paid", wake_while_delivering)
+
+    # The hardest moment: a payment commits after the delivery's last batch, while the
+    # key is still set, so it queues nothing; the look after the clear must find it.
+    clear = notices._clear_wake
+
+    def payment_then_clear() -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            pay(resident, shop, amount=103)
+        clear()
+
+    monkeypatch.setattr(notices, "_clear_wake", payment_then_clear)
+    assert deliver_pending() == 6
+    assert len(during) == 3 and queued == [1]
+    assert not NoticeOutbox.objects.filter(sent_at__isnull=True).exists()
+
+    monkeypatch.setattr(notices, "_clear_wake", clear)
+    with django_capture_on_commit_callbacks(execute=True):
+        pay(resident, shop, amount=104)  # the key is clear again: a new delivery
+    assert queued == [1, 1]

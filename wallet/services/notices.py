@@ -87,8 +87,8 @@ def wake_after_commit() -> None:
 
 
 def wake() -> None:
-    """Queue a delivery unless one is queued already (the task clears the key as it starts,
-    so a notice committed after that wakes another)."""
+    """Queue a delivery unless one is queued or running (the task clears the key when it has
+    delivered everything, so a notice committed after that wakes another)."""
     from wallet.tasks import deliver_notices
 
     if _claim_wake():
@@ -120,10 +120,22 @@ def _redis() -> redis.Redis:
 
 
 def deliver_pending() -> int:
-    """Deliver every pending notice, in batches; concurrent runs share the work."""
-    _clear_wake()
-    delivered = 0
+    """Deliver every pending notice, in batches; concurrent runs share the work.
+
+    The wake-up key stays set while this runs, so payments committed meanwhile queue no task
+    of their own: their notices are in a later batch, or in the last look, taken after the
+    key is cleared (a payment that found the key set committed before it was cleared).
+    """
     failed: set[int] = set()
+    delivered = _drain(failed)
+    _clear_wake()
+    return delivered + _drain(failed)
+
+
+def _drain(failed: set[int]) -> int:
+    """Deliver batches until one comes up short; rows that fail are added to ``failed`` and
+    left for the sweep."""
+    delivered = 0
     while True:
         with transaction.atomic():
             rows = list(
@@ -156,8 +168,8 @@ def deliver_pending() -> int:
             NoticeOutbox.objects.filter(pk__in=sent).update(sent_at=timezone.now())
         delivered += len(sent)
         if len(rows) < BATCH:
-            # Nothing was left behind by this batch; a notice committed since the wake-up
-            # was cleared has woken another delivery.
+            # Nothing was left behind by this batch; a notice committed since is in the
+            # caller's last look or has woken another delivery.
             return delivered
 
 
