@@ -1,6 +1,8 @@
 import uuid
 
 import pytest
+from celery.app.backends import by_url
+from celery.result import AsyncResult
 
 from config.celery import app as celery_app
 from core.tasks import echo
@@ -9,21 +11,19 @@ from tests.services import celery_worker
 
 @pytest.mark.redis
 @pytest.mark.django_db
-def test_a_task_round_trips_through_a_real_worker_on_redis(
-    tmp_path, monkeypatch, settings, request
-):
+def test_a_task_round_trips_through_a_real_worker_on_redis(tmp_path, monkeypatch, settings):
     queue = f"test-{uuid.uuid4().hex[:8]}"
     celery_app.conf.task_always_eager = False
-    # Production stores no results; this round trip needs a store on both sides.
-    previous_store = celery_app.conf.result_backend
-    celery_app.conf.result_backend = settings.REDIS_URL
-    request.addfinalizer(lambda: setattr(celery_app.conf, "result_backend", previous_store))
+    # Production stores no results; this round trip needs a store on both sides: the
+    # worker's from its environment, ours built here (the app's own is cached per thread).
     monkeypatch.setenv("CELERY_RESULT_BACKEND", settings.REDIS_URL)
+    store_class, store_url = by_url(settings.REDIS_URL, loader=celery_app.loader)
+    store = store_class(app=celery_app, url=store_url)
     with celery_worker(queue, tmp_path / "worker.log") as worker:
         token = uuid.uuid4().hex
-        result = echo.apply_async(args=[token], queue=queue)
+        sent = echo.apply_async(args=[token], queue=queue)
         try:
-            assert result.get(timeout=60) == token
+            assert AsyncResult(sent.id, backend=store, app=celery_app).get(timeout=60) == token
         except Exception:
             print((tmp_path / "worker.log").read_text(errors="replace"))
             raise

@@ -61,6 +61,7 @@ def test_anonymous_connection_is_refused():
         connected, code = await socket.connect(timeout=5)
         assert not connected
         assert code == CLOSE_NOT_AUTHENTICATED
+        await socket.disconnect()  # let the application finish before the loop closes
 
     async_to_sync(scenario)()
 
@@ -74,5 +75,6 @@ def test_foreign_origin_is_refused(client):
         socket = WebsocketCommunicator(application, "/ws/notifications/", headers=headers)
         connected, _ = await socket.connect(timeout=5)
         assert not connected
+        await socket.disconnect()  # let the application finish before the loop closes
 
     async_to_sync(scenario)()
