@@ -1,4 +1,4 @@
-"""A shop's settlements over the API, for its owner (anyone else: 404). Reads only."""
+"""A shop's settlements and settlement card over the API, for its owner (anyone else: 404)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,10 @@ from rest_framework.response import Response
 
 from community.auth import signed_in_user
 from core.api import LinliAPIView
+from merchants import selectors_directory as directory
 from merchants import selectors_settlement as reads
+from merchants.services import onboarding
+from wallet.api.base import PinField
 
 
 class SettlementPages(PageNumberPagination):
@@ -60,3 +63,48 @@ class MerchantSettlementListApi(LinliAPIView):
         paginator = SettlementPages()
         page = paginator.paginate_queryset(reads.shop_settlements(shop), request, view=self)
         return paginator.get_paginated_response(MerchantSettlementSerializer(page, many=True).data)
+
+
+class SettlementCardSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    bank_name = serializers.CharField()
+    last4 = serializers.CharField()
+    status = serializers.CharField(help_text="valid, expired, blacklisted or revoked")
+
+
+class MerchantSettlementCardApi(LinliAPIView):
+    """The card a shop's takings are paid out to; its owner may move them to another of
+    their own bound, valid cards, with the payment PIN (anyone else: 404; a cashier of
+    the shop: 404 as well, the owner's card is not theirs to see)."""
+
+    class InputSerializer(serializers.Serializer[Any]):
+        card_id = serializers.IntegerField(help_text="One of your bound, valid cards.")
+        pin = PinField(required=True, allow_blank=False, help_text="Your 6-digit payment PIN.")
+
+    @extend_schema(
+        operation_id="merchant_settlement_card_retrieve",
+        responses=SettlementCardSerializer(allow_null=True),
+    )
+    def get(self, request: Request, shop_id: int) -> Response:
+        shop = reads.owned_shop(signed_in_user(request), shop_id)
+        card = shop.settlement_card
+        return Response(None if card is None else SettlementCardSerializer(card).data)
+
+    @extend_schema(
+        operation_id="merchant_settlement_card_change",
+        request=InputSerializer,
+        responses=SettlementCardSerializer,
+    )
+    def post(self, request: Request, shop_id: int) -> Response:
+        user = signed_in_user(request)
+        shop = reads.owned_shop(user, shop_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        changed = onboarding.settlement_card_change(
+            owner=user,
+            shop=shop,
+            card=directory.card_for_application(values["card_id"]),
+            pin=values["pin"],
+        )
+        return Response(SettlementCardSerializer(changed.settlement_card).data)

@@ -42,7 +42,7 @@ from django.utils.translation import gettext_lazy as _
 from community.models import Neighbourhood, User
 from community.phones import normalise_mainland_mobile
 from core.errors import NotFound, ValidationFailed
-from core.notifications import notify
+from core.notifications import lazy_format, notify
 from merchants import credit_code as codes
 from merchants.errors import (
     AlreadyShopStaff,
@@ -63,6 +63,7 @@ from merchants.models import Shop, ShopStaff, StaffInvite
 from merchants.services.accounts import shop_account
 from merchants.services.settlement import shop_payout_register
 from wallet.models import BankCard
+from wallet.services.profile import pin_verify
 
 REASON_MAX = 300
 OPERATOR_QUEUE_URL = "/operator/shops/"
@@ -86,6 +87,17 @@ def _require_owner(user: Any, shop: Shop) -> None:
         raise NotFound()
     if not is_shop_owner(user, shop):
         raise NotShopOwner()
+
+
+def _require_settlement_card(owner: Any, card: BankCard) -> None:
+    """The owner's own card, bound and valid, or ``settlement_card_invalid``."""
+    card_ok = BankCard.objects.filter(
+        pk=card.pk, owner_id=owner.pk, status=BankCard.Status.VALID, removed_at__isnull=True
+    ).exists()
+    if not card_ok:
+        raise SettlementCardInvalid(
+            fields={"settlement_card": [SettlementCardInvalid.default_message]}
+        )
 
 
 def operators() -> list[User]:
@@ -120,16 +132,7 @@ def shop_apply(
     """
     if owner.verification_level < User.VerificationLevel.I:
         raise OwnerNotVerified()
-    card_ok = BankCard.objects.filter(
-        pk=settlement_card.pk,
-        owner_id=owner.pk,
-        status=BankCard.Status.VALID,
-        removed_at__isnull=True,
-    ).exists()
-    if not card_ok:
-        raise SettlementCardInvalid(
-            fields={"settlement_card": [SettlementCardInvalid.default_message]}
-        )
+    _require_settlement_card(owner, settlement_card)
     code = codes.normalise(credit_code)
     problem = codes.format_problem(code)
     if problem is not None:
@@ -215,6 +218,39 @@ def shop_review(*, operator: User, shop: Shop, approve: bool, reason: str = "") 
             body=note,
             url="/shop/",
             data={"shop_id": locked.pk, "approved": approve},
+        )
+    return locked
+
+
+def settlement_card_change(*, owner: User, shop: Shop, card: BankCard, pin: str) -> Shop:
+    """The owner moves the shop's payouts to another of their own bound, valid cards.
+
+    Redirecting a shop's takings is what a stolen session would do first, so the owner's
+    payment PIN is asked (``pin_verify``: a wrong one is counted, and five lock it, whatever
+    happens next) and the owner is told in the inbox. Only the owner (a cashier:
+    ``shop_owner_only``; anyone else: 404). Locks the shop row, then (an approved shop) its
+    payout profile, which is refreshed in the same transaction: the next payout, a retry of
+    a declined one included, goes to the new card.
+    """
+    _require_owner(owner, shop)
+    _require_settlement_card(owner, card)
+    pin_verify(user=owner, pin=pin)
+    with transaction.atomic(durable=True):
+        locked = Shop.objects.select_for_update(of=("self",)).get(pk=shop.pk)
+        # Checked again under the lock: the card may have been removed since.
+        _require_settlement_card(owner, card)
+        locked.settlement_card = card
+        locked.save(update_fields=["settlement_card"])
+        shop_payout_register(locked)
+        notify(
+            owner,
+            kind="settlement_card_changed",
+            title=lazy_format(
+                _("Payouts of %(shop)s now go to %(card)s"), shop=locked.name, card=str(card)
+            ),
+            body=_("If you did not make this change, change your password and tell us at once."),
+            url=f"/shop/{locked.pk}/settlements/",
+            data={"shop_id": locked.pk, "card_id": card.pk},
         )
     return locked
 

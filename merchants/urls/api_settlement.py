@@ -8,4 +8,9 @@ urlpatterns = [
         api.MerchantSettlementListApi.as_view(),
         name="api-merchant-settlements",
     ),
+    path(
+        "shops/<int:shop_id>/settlement-card/",
+        api.MerchantSettlementCardApi.as_view(),
+        name="api-merchant-settlement-card",
+    ),
 ]

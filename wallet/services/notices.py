@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -28,7 +29,7 @@ from django.utils.translation import gettext
 
 from core.money import Money
 from core.notifications import notify
-from wallet.models import NoticeOutbox
+from wallet.models import NoticeOutbox, Payment
 
 logger = logging.getLogger(__name__)
 
@@ -178,13 +179,11 @@ def purge_sent() -> int:
     return deleted
 
 
-def _payments(ids: Any) -> dict[int, Any]:
-    from wallet.models import Payment
-
+def _payments(ids: Iterable[int]) -> dict[int, Payment]:
     return Payment.objects.select_related("payee", "transaction").in_bulk(set(ids))
 
 
-def _deliver(payload: dict[str, Any], users: dict[int, Any], paid: dict[int, Any]) -> None:
+def _deliver(payload: dict[str, Any], users: dict[int, Any], paid: dict[int, Payment]) -> None:
     if payload.get("event") == PAYEE_PAID:
         payment = paid[payload["data"]["payment_id"]]
         for handler in settings.WALLET_PAYEE_PAID_HANDLERS:

@@ -33,8 +33,16 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
 
 def give_settlement_card(shop: Shop) -> SandboxCard:
     """The owner's card at the sandbox bank, tokenised and chosen for settlement."""
+    bank_card, shop.settlement_card = bind_card(shop.owner)
+    shop.save(update_fields=["settlement_card"])
+    shop_payout_register(shop)
+    return bank_card
+
+
+def bind_card(owner: Any) -> tuple[SandboxCard, BankCard]:
+    """A card of ``owner`` at the sandbox bank, and the wallet's token of it."""
     number = next(_numbers)
-    holder = shop.owner.real_name or str(shop.owner)
+    holder = owner.real_name or str(owner)
     bank_card = SandboxCard.objects.create(
         bank_name="中国工商银行",
         number=number,
@@ -46,8 +54,8 @@ def give_settlement_card(shop: Shop) -> SandboxCard:
     details = get_gateway().tokenize(
         number=number, holder_name=holder, expiry_month=12, expiry_year=DAY.year + 4
     )
-    shop.settlement_card = BankCard.objects.create(
-        owner=shop.owner,
+    return bank_card, BankCard.objects.create(
+        owner=owner,
         bank_name=details.bank_name,
         last4=details.last4,
         expiry_month=details.expiry_month,
@@ -55,9 +63,6 @@ def give_settlement_card(shop: Shop) -> SandboxCard:
         holder_name=details.holder_name,
         token=details.token,
     )
-    shop.save(update_fields=["settlement_card"])
-    shop_payout_register(shop)
-    return bank_card
 
 
 def pay(resident: Any, shop: Shop, amount: int, when: datetime) -> Any:
