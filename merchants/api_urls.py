@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("merchants.urls.api_settlement")),
     path("", include("merchants.urls.api_offers")),
     path("", include("merchants.urls.api_sales")),
+    path("", include("merchants.urls.api_webhooks")),
 ]
