@@ -193,6 +193,27 @@ def process_tree_cpu_seconds(root_pid: int) -> float | None:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def named_processes_cpu_seconds(prefix: str) -> float | None:
+    """User and system CPU of every living process whose name starts with ``prefix`` (all
+    of PostgreSQL's backends, say, or Redis), Linux /proc."""
+    total = 0.0
+    try:
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            name, rest = stat.split("(", 1)[1].rsplit(")", 1)
+            if name.startswith(prefix):
+                fields = rest.split()
+                total += int(fields[11]) + int(fields[12])
+    except OSError:
+        return None
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 class ConnectionSampler(threading.Thread):
     """The most PostgreSQL connections to ``database`` seen at once, sampled twice a second
     on a connection of its own."""

@@ -59,6 +59,7 @@ from typing import Any
 from _e2e_load import MONEY, OPERATIONS, Load, Message, Sample, error_kinds
 from _e2e_stack import (
     ConnectionSampler,
+    named_processes_cpu_seconds,
     process_tree_cpu_seconds,
     production_env,
     production_stack,
@@ -173,10 +174,10 @@ async def drive(stack: dict[str, Any], world: World) -> dict[str, Any]:
             raise RuntimeError(f"the warm-up failed: {warm_errors[:3]}")
         samples += warm
         for rate in RATES:
-            busy, server, celery = cpu_marks(stack)
+            marks = cpu_marks(stack)
             step, timing = await load.open_loop(rates_for(rate), SECONDS, f"{rate:g}")
             figures = step_figures(step, timing, rate)
-            figures["cpu"] = cpu_use(stack, busy, server, celery, timing, len(step))
+            figures["cpu"] = cpu_use(stack, marks, timing, len(step), payments_in(step))
             figures["rate"] = rate
             steps.append(figures)
             samples += step
@@ -191,10 +192,10 @@ async def drive(stack: dict[str, Any], world: World) -> dict[str, Any]:
                 print("   the server no longer keeps up: no higher rate")
                 await settle(stack)
                 break
-        busy, server, celery = cpu_marks(stack)
+        marks = cpu_marks(stack)
         peak_samples, timing = await load.closed_loop(PEAK_CLIENTS, PEAK_SECONDS, "peak")
         peak = step_figures(peak_samples, timing, None)
-        peak["cpu"] = cpu_use(stack, busy, server, celery, timing, len(peak_samples))
+        peak["cpu"] = cpu_use(stack, marks, timing, len(peak_samples), payments_in(peak_samples))
         samples += peak_samples
         print(
             f"   peak, {PEAK_CLIENTS} closed-loop clients paying shops: "
@@ -227,48 +228,61 @@ async def settle(stack: dict[str, Any], limit: float = 60.0) -> None:
             return
 
 
+def payments_in(samples: list[Sample]) -> int:
+    """The payments a step made (answered without error): what the worker and the database
+    worked for."""
+    return sum(1 for s in samples if s.op in MONEY and s.error is None)
+
+
 def rates_for(payments_per_second: float) -> dict[str, float]:
     rates = {op: payments_per_second * share for op, share in SHARES.items()}
     rates["history"] = payments_per_second * HISTORY_SHARE
     return rates
 
 
-def cpu_marks(stack: dict[str, Any]) -> tuple[float | None, float | None, float | None]:
-    return (
-        machine_busy_seconds(),
-        process_tree_cpu_seconds(stack["server_pid"]),
-        process_tree_cpu_seconds(stack["celery_pid"]),
-    )
+def cpu_marks(stack: dict[str, Any]) -> dict[str, float | None]:
+    """CPU seconds so far: the machine's busy time, and each part of the stack's."""
+    return {
+        "machine": machine_busy_seconds(),
+        "app_server": process_tree_cpu_seconds(stack["server_pid"]),
+        "celery": process_tree_cpu_seconds(stack["celery_pid"]),
+        "postgresql": named_processes_cpu_seconds("postgres"),
+        "redis": named_processes_cpu_seconds("redis-server"),
+    }
 
 
 def cpu_use(
     stack: dict[str, Any],
-    busy: float | None,
-    server: float | None,
-    celery: float | None,
+    before: dict[str, float | None],
     timing: dict[str, float],
     requests: int,
+    payments: int,
 ) -> dict[str, float | None]:
-    """Shares of the machine's cores over the step: all busy CPU, the app server's, the
-    Celery worker's and this client's (PostgreSQL and Redis are the rest)."""
-    now_busy, now_server, now_celery = cpu_marks(stack)
+    """Shares of the machine's cores over the step for the machine, each part of the stack
+    and this client (what the machine spent besides is the kernel's and other processes'),
+    and CPU milliseconds per request for the app server and per payment for the others."""
+    after = cpu_marks(stack)
     seconds = timing["elapsed_seconds"]
     cores = os.cpu_count() or 1
-
-    def share(before: float | None, after: float | None) -> float | None:
-        return None if before is None or after is None else (after - before) / seconds / cores
-
-    server_seconds = None if server is None or now_server is None else now_server - server
-    return {
-        "app_server_ms_per_request": (
-            None if server_seconds is None else server_seconds * 1000 / max(requests, 1)
-        ),
-        "machine": share(busy, now_busy),
-        "app_server": share(server, now_server),
-        "celery": share(celery, now_celery),
-        "client": timing["client_cpu_seconds"] / seconds / cores,
-        "requests": requests,
+    used = {
+        part: None if before[part] is None or after[part] is None else after[part] - before[part]
+        for part in after
     }
+
+    def per(part: str, count: int) -> float | None:
+        spent = used[part]
+        return None if spent is None else spent * 1000 / max(count, 1)
+
+    figures: dict[str, float | None] = {
+        part: None if spent is None else spent / seconds / cores for part, spent in used.items()
+    }
+    figures["client"] = timing["client_cpu_seconds"] / seconds / cores
+    figures["app_server_ms_per_request"] = per("app_server", requests)
+    figures["celery_ms_per_payment"] = per("celery", payments)
+    figures["postgresql_ms_per_payment"] = per("postgresql", payments)
+    figures["redis_ms_per_payment"] = per("redis", payments)
+    figures["requests"] = requests
+    return figures
 
 
 # --- notifications ---------------------------------------------------------------------------
@@ -386,7 +400,7 @@ def print_report(report: dict[str, Any]) -> None:
     print(
         f"{'rate/s':>7}{'notice p50':>11}{'p99 ms':>8}{'received':>14}"
         f"{'till p50':>10}{'p99 ms':>8}{'received':>14}{'busy':>6}{'client':>8}"
-        f"{'app CPU ms/req':>16}"
+        f"{'app ms/req':>12}{'Celery':>8}{'PG':>6}{'Redis':>7}"
     )
     for step in [*report["steps"], report["peak"]]:
         key = f"{step['rate']:g}" if "rate" in step else "peak"
@@ -398,13 +412,17 @@ def print_report(report: dict[str, Any]) -> None:
             f"{fmt(n.get('till_p50_ms')):>10}{fmt(n.get('till_p99_ms')):>8}"
             f"{str(n.get('till_events', 0)) + '/' + str(n.get('till_expected', 0)):>14}"
             f"{fmt_share(cpu['machine']):>6}{fmt_share(cpu['client']):>8}"
-            f"{fmt(cpu['app_server_ms_per_request']):>16}"
+            f"{fmt(cpu['app_server_ms_per_request']):>12}"
+            f"{fmt(cpu.get('celery_ms_per_payment')):>8}"
+            f"{fmt(cpu.get('postgresql_ms_per_payment')):>6}"
+            f"{fmt(cpu.get('redis_ms_per_payment')):>7}"
         )
     print(
         "(notice: the resident's inbox entry, written by the Celery worker; till: the shop's "
         "live event; both from the transaction's timestamp to arrival; busy: the machine's "
-        "CPU, client: this load generator's share of it; app CPU: uvicorn's workers' CPU per "
-        "request, reads included)"
+        "CPU, client: this load generator's share of it; app ms/req: uvicorn's workers' CPU "
+        "per request, reads included; Celery, PG, Redis: each one's CPU ms per payment made, "
+        "PostgreSQL counting all its processes)"
     )
     print()
     targets = report["targets"]
