@@ -133,6 +133,10 @@ def test_every_payee_handler_hears_of_the_payment_and_batches_read_payments_once
         q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT "wallet_payment"')
     ]
     assert len(payment_reads) == 3  # one per batch of 4 rows (4, 4, 2), not one per payment
+    savepoints = [q for q in queries.captured_queries if q["sql"].startswith("SAVEPOINT")]
+    # Per batch, its transaction (a savepoint inside the test's) and one for its rows while
+    # nothing fails, not one per row (that would be 3 + 10).
+    assert len(savepoints) == 3 * 2
     assert not NoticeOutbox.objects.filter(sent_at__isnull=True).exists()
 
 
