@@ -24,6 +24,7 @@ from merchants import selectors_settlement as reads
 from merchants.services import onboarding
 from wallet.forms import PinField
 from wallet.models import BankCard, Settlement
+from wallet.services.profile import wallet_profile
 from wallet.settlement_statements import settlement_lines, statement_rows, with_lines
 
 PAGE_SIZE = 31
@@ -123,5 +124,11 @@ def settlement_card(request: HttpRequest, shop_id: int) -> HttpResponse:
     return render(
         request,
         "merchants/settlement/card.html",
-        {"shop": shop, "form": form, "current": shop.settlement_card, "has_cards": bool(cards)},
+        {
+            "shop": shop,
+            "form": form,
+            "current": shop.settlement_card,
+            "has_cards": bool(cards),
+            "has_pin": wallet_profile(user).has_pin,
+        },
     )

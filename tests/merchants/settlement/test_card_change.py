@@ -122,6 +122,14 @@ def test_the_api_shows_and_changes_the_card(client, shop, card, owner):
     )
 
 
+def test_the_page_asks_an_owner_without_a_pin_to_set_one(client, shop, card):
+    client.force_login(shop.owner)
+    page = client.get(reverse("merchant-settlement-card", kwargs={"shop_id": shop.pk}))
+    html = page.content.decode()
+    assert "data-needs-pin" in html and "data-settlement-card-form" not in html
+    assert reverse("wallet-settings") in html
+
+
 def test_the_page_offers_the_owners_cards_and_changes_the_card(client, shop, card, owner):
     _sandbox, new_card = bind_card(owner)
     _sandbox, theirs = bind_card(UserFactory())
