@@ -26,12 +26,13 @@ def test_healthz_is_503_when_redis_is_down(client, settings):
 
 
 def test_healthz_is_503_when_the_broker_is_down(client):
-    previous = celery_app.conf.broker_url
+    # The probe connects for writing: Celery keeps that URL apart once it has been read.
+    previous = celery_app.conf.broker_url, celery_app.conf.broker_write_url
     celery_app.conf.task_always_eager = False
-    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"
+    celery_app.conf.broker_url = celery_app.conf.broker_write_url = "redis://127.0.0.1:1/0"
     try:
         response = client.get(reverse("healthz"))
     finally:
-        celery_app.conf.broker_url = previous
+        celery_app.conf.broker_url, celery_app.conf.broker_write_url = previous
     assert response.status_code == 503
     assert response.json()["checks"]["broker"]["ok"] is False
