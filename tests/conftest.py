@@ -10,6 +10,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -66,14 +67,23 @@ def _test_settings(settings: object) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # type: ignore[attr-defined]
 
 
+def set_celery(**values: Any) -> dict[str, Any]:
+    """Change Celery settings at run time; returns the previous values. Celery 5.6 reads a
+    setting loaded from Django's settings under its ``CELERY_`` name first, so both names
+    are written."""
+    previous = {key: celery_app.conf[key] for key in values}
+    for key, value in values.items():
+        celery_app.conf[key] = value
+        celery_app.conf[f"CELERY_{key.upper()}"] = value
+    return previous
+
+
 @pytest.fixture(autouse=True)
 def _eager_celery() -> Iterator[None]:
     """Tasks run in-process unless a test asks for a real worker."""
-    previous = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
-    celery_app.conf.task_always_eager = True
-    celery_app.conf.task_eager_propagates = True
+    previous = set_celery(task_always_eager=True, task_eager_propagates=True)
     yield
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = previous
+    set_celery(**previous)
 
 
 @pytest.fixture(autouse=True)

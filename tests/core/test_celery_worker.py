@@ -6,6 +6,7 @@ from celery.result import AsyncResult
 
 from config.celery import app as celery_app
 from core.tasks import echo
+from tests.conftest import set_celery
 from tests.services import celery_worker
 
 
@@ -13,7 +14,7 @@ from tests.services import celery_worker
 @pytest.mark.django_db
 def test_a_task_round_trips_through_a_real_worker_on_redis(tmp_path, monkeypatch, settings):
     queue = f"test-{uuid.uuid4().hex[:8]}"
-    celery_app.conf.task_always_eager = False
+    set_celery(task_always_eager=False)  # the autouse fixture restores it
     # Production stores no results; this round trip needs a store on both sides: the
     # worker's from its environment, ours built here (the app's own is cached per thread).
     monkeypatch.setenv("CELERY_RESULT_BACKEND", settings.REDIS_URL)

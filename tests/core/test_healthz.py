@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from config.celery import app as celery_app
+from tests.conftest import set_celery
 
 pytestmark = pytest.mark.django_db
 
@@ -26,13 +26,11 @@ def test_healthz_is_503_when_redis_is_down(client, settings):
 
 
 def test_healthz_is_503_when_the_broker_is_down(client):
-    # The probe connects for writing: Celery keeps that URL apart once it has been read.
-    previous = celery_app.conf.broker_url, celery_app.conf.broker_write_url
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.broker_url = celery_app.conf.broker_write_url = "redis://127.0.0.1:1/0"
+    down = "redis://127.0.0.1:1/0"  # the probe connects for writing
+    previous = set_celery(task_always_eager=False, broker_url=down, broker_write_url=down)
     try:
         response = client.get(reverse("healthz"))
     finally:
-        celery_app.conf.broker_url, celery_app.conf.broker_write_url = previous
+        set_celery(**previous)
     assert response.status_code == 503
     assert response.json()["checks"]["broker"]["ok"] is False
