@@ -13,15 +13,16 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from django.utils import translation
+from django.utils import timezone, translation
 
-from merchants.models import Shop, WebhookEndpoint
+from merchants.models import Shop, WebhookDelivery, WebhookEndpoint
 from merchants.services import webhooks
 from tests.merchants.conftest import make_cashier
 
@@ -119,6 +120,24 @@ def add_endpoint(shop: Shop, url: str, events: list[str] | None = None) -> webho
     return webhooks.endpoint_create(
         owner=shop.owner, shop=shop, url=url, event_types=events or ALL_EVENTS
     )
+
+
+def emit(shop: Shop, key: str) -> list[int]:
+    """A ``payment.succeeded`` event of ``shop`` under ``key``, committed (a savepoint here)."""
+    with transaction.atomic():
+        return webhooks.emit(
+            shop_id=shop.pk, event_type="payment.succeeded", event_key=key, data={"n": key}
+        )
+
+
+def given_up_delivery(shop: Shop, receiver: Receiver) -> int:
+    """A delivery to ``receiver`` that failed once after its 24 hours: given up."""
+    add_endpoint(shop, receiver.url())
+    receiver.answer(500)
+    [pk] = emit(shop, "payment:1")
+    WebhookDelivery.objects.filter(pk=pk).update(created_at=timezone.now() - timedelta(days=2))
+    webhooks.deliver(pk)
+    return pk
 
 
 @pytest.fixture

@@ -4,27 +4,16 @@ delivery; everyone else gets 404; the lists cost the same queries for one row or
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
 
 from merchants.models import WebhookDelivery, WebhookEndpoint
 from merchants.services import webhooks
 from tests.factories import UserFactory
 from tests.merchants.conftest import make_cashier
-from tests.merchants.webhooks.conftest import add_endpoint, queries_of
+from tests.merchants.webhooks.conftest import add_endpoint, emit, given_up_delivery, queries_of
 
 pytestmark = pytest.mark.django_db
-
-
-def emit(shop, key):
-    with transaction.atomic():
-        return webhooks.emit(
-            shop_id=shop.pk, event_type="payment.succeeded", event_key=key, data={"n": key}
-        )
 
 
 def test_the_owner_manages_an_endpoint_through_the_api(
@@ -92,11 +81,7 @@ def test_a_refused_url_and_an_unknown_event_are_clear_errors(client, shop, setti
 def test_a_given_up_delivery_is_retried_and_another_is_refused(
     client, shop, receiver, django_capture_on_commit_callbacks
 ):
-    add_endpoint(shop, receiver.url())
-    receiver.answer(500)
-    [pk] = emit(shop, "payment:1")
-    WebhookDelivery.objects.filter(pk=pk).update(created_at=timezone.now() - timedelta(days=2))
-    webhooks.deliver(pk)
+    pk = given_up_delivery(shop, receiver)
     client.force_login(shop.owner)
     retry = reverse("api-merchant-webhook-retry", args=[shop.pk, pk])
 

@@ -4,18 +4,14 @@ query counts that do not grow with rows."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
 
 from merchants.models import WebhookDelivery, WebhookEndpoint
 from merchants.services import webhooks
 from tests.factories import UserFactory
 from tests.merchants.conftest import make_cashier
-from tests.merchants.webhooks.conftest import add_endpoint, queries_of
+from tests.merchants.webhooks.conftest import add_endpoint, emit, given_up_delivery, queries_of
 
 pytestmark = pytest.mark.django_db
 
@@ -23,13 +19,6 @@ pytestmark = pytest.mark.django_db
 def signed_in(client, user):
     client.force_login(user)
     return client
-
-
-def emit(shop, key):
-    with transaction.atomic():
-        return webhooks.emit(
-            shop_id=shop.pk, event_type="payment.succeeded", event_key=key, data={"n": key}
-        )
 
 
 def test_the_owner_adds_an_endpoint_and_sees_its_secret_once(client, shop):
@@ -104,11 +93,7 @@ def test_a_test_event_is_sent_and_logged(
 def test_a_given_up_delivery_is_retried_now_from_the_log(
     client, shop, receiver, django_capture_on_commit_callbacks
 ):
-    add_endpoint(shop, receiver.url())
-    receiver.answer(500)
-    [pk] = emit(shop, "payment:1")
-    WebhookDelivery.objects.filter(pk=pk).update(created_at=timezone.now() - timedelta(days=2))
-    webhooks.deliver(pk)
+    pk = given_up_delivery(shop, receiver)
     signed_in(client, shop.owner)
     log = client.get(reverse("merchant-webhook-log", args=[shop.pk])).content.decode()
     assert "data-retry" in log and "HTTP 500" in log
