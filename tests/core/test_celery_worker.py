@@ -1,3 +1,4 @@
+import threading
 import uuid
 
 import pytest
@@ -16,7 +17,7 @@ def test_a_task_round_trips_through_a_real_worker_on_redis(tmp_path, monkeypatch
     queue = f"test-{uuid.uuid4().hex[:8]}"
     set_celery(task_always_eager=False)  # the autouse fixture restores it
     # Production stores no results; this round trip needs a store on both sides: the
-    # worker's from its environment, ours built here (the app's own is cached per thread).
+    # worker's from its environment, ours built here (the app's own is built once and cached).
     monkeypatch.setenv("CELERY_RESULT_BACKEND", settings.REDIS_URL)
     store_class, store_url = by_url(settings.REDIS_URL, loader=celery_app.loader)
     store = store_class(app=celery_app, url=store_url)
@@ -30,3 +31,15 @@ def test_a_task_round_trips_through_a_real_worker_on_redis(tmp_path, monkeypatch
             raise
         assert worker.poll() is None
     assert "core.echo" in (tmp_path / "worker.log").read_text()
+
+
+def test_request_threads_share_one_result_store_object():
+    # ASGI runs each request in a new thread; building the store per thread cost a scan of
+    # the installed packages' entry points every time a request queued a task.
+    seen = []
+    threads = [threading.Thread(target=lambda: seen.append(celery_app.backend)) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+        thread.join()
+    assert len(seen) == 3
+    assert all(store is celery_app.backend for store in seen)
