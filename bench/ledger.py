@@ -10,7 +10,12 @@ Run from the project root: ``.venv/bin/python bench/ledger.py`` (``make bench`` 
    scenario: *uniform* (payees spread over 50 merchants), *hot-plain* (every payment to one
    merchant with no shards) and *hot-sharded* (every payment to a second merchant, alike but
    made hot with ``payee_account(..., hot_shards=16)``). The scenarios alternate in rounds.
-4. A table of throughput, latency and ratios against the targets, the SQL statements of one
+4. Two references: the service's two statements from bare psycopg (no Django, no PIN
+   check, no notices: what any Python client of this design costs at least); and the one
+   the wallet issue quotes, a plain Django transfer (``select_for_update`` of both wallets,
+   then ``save()`` of each) between random residents, after the ledger check (it moves
+   balances without postings, as such a transfer does).
+5. A table of throughput, latency and ratios against the targets, the SQL statements of one
    payment, and the ledger check of the bench database. Figures also go to
    ``bench/results/ledger-latest.json``. Both scratch databases are dropped at the end.
 
@@ -342,10 +347,11 @@ def worker(
     seconds: float,
     barrier: Any,
     results: Any,
+    mode: str,
 ) -> None:
     """One client: pays round-robin from its own residents until the time is up."""
     try:
-        pay_until_deadline(index, user_ids, payee_ids, seconds, barrier, results)
+        pay_until_deadline(index, user_ids, payee_ids, seconds, barrier, results, mode)
     except BaseException:
         barrier.abort()  # the others and the parent stop waiting for this one
         raise
@@ -358,6 +364,7 @@ def pay_until_deadline(
     seconds: float,
     barrier: Any,
     results: Any,
+    mode: str,
 ) -> None:
     from django.db import connection, connections
 
@@ -372,10 +379,32 @@ def pay_until_deadline(
     payees = list(Account.objects.filter(pk__in=payee_ids).order_by("pk"))
     count = 0
 
+    if mode == "bare":
+        bare = BarePayer(rng)
+    if mode == "plain":
+        wallets = list(
+            Account.objects.filter(
+                owner_id__in=user_ids, kind=Account.Kind.CUSTOMER, currency="CNY"
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        payee_ids = list(
+            Account.objects.filter(kind=Account.Kind.CUSTOMER, currency="CNY").values_list(
+                "pk", flat=True
+            )
+        )
+
     def pay() -> None:
         nonlocal count
         payer = payers[count % len(payers)]
         count += 1
+        if mode == "plain":
+            plain_transfer(wallets[count % len(wallets)], rng.choice(payee_ids), 1)
+            return
+        if mode == "bare":
+            bare.pay(payer.pk, rng.choice(payee_ids))
+            return
         payment_create(
             payer=payer,
             payee=rng.choice(payees),
@@ -386,9 +415,12 @@ def pay_until_deadline(
 
     for _ in range(WARMUP_PAYMENTS):
         pay()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        backend_pid = cursor.fetchone()[0]
+    if mode == "bare":
+        backend_pid = bare.connection.info.backend_pid
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend_pid = cursor.fetchone()[0]
     latencies: list[float] = []
     errors: Counter[str] = Counter()
     barrier.wait(timeout=120)
@@ -421,7 +453,104 @@ def pay_until_deadline(
     )
 
 
-def run_round(name: str, user_ids: list[int], payee_ids: list[int], seconds: float) -> dict:
+class BarePayer:
+    """The service's two statements from Python with nothing else: psycopg without Django,
+    prepared statements, autocommit, the same parameters as the pgbench replay; no PIN
+    check, no limit plan, no notices' text, no wake-up. What any Python client of this
+    design pays at least per payment."""
+
+    def __init__(self, rng: random.Random) -> None:
+        import psycopg
+        from django.conf import settings
+        from django.utils import timezone
+
+        from wallet.services.limits import LEVEL_LIMITS
+        from wallet.services.profile import MAX_DAILY_LIMIT_MINOR
+
+        db = settings.DATABASES["default"]
+        self.connection = psycopg.connect(
+            host=db["HOST"],
+            port=db["PORT"] or 5432,
+            user=db["USER"],
+            password=db["PASSWORD"],
+            dbname=db["NAME"],
+            autocommit=True,
+            prepare_threshold=0,
+        )
+        self.rng = rng
+        today = timezone.localdate()
+        self.periods = [today.replace(month=1, day=1), today]
+        self.caps = [LEVEL_LIMITS[3][1], MAX_DAILY_LIMIT_MINOR]
+        self.notices = psycopg.types.json.Jsonb(
+            [
+                {
+                    "user_id": 1,
+                    "kind": "payment_sent",
+                    "template": "You paid %(amount)s to %(party)s",
+                    "amount_minor": 100,
+                    "currency": "CNY",
+                    "party": "bare",
+                    "url": "/wallet/transactions/{transaction}/",
+                    "data": {},
+                }
+            ]
+        )
+        self.metadata = psycopg.types.json.Jsonb({})
+
+    def pay(self, user_id: int, payee_id: int) -> None:
+        from django.utils import timezone
+
+        amount = self.rng.randint(100, 999)
+        self.connection.execute(
+            "SELECT * FROM wallet_walletprofile WHERE user_id = %s", (user_id,)
+        ).fetchone()
+        self.connection.execute(
+            "SELECT * FROM wallet_pay(%s, %s, NULL, 'CNY', %s, 'bare', %s, %s, %s,"
+            " ARRAY['year', 'day'], %s, %s,"
+            " ARRAY['verification_limit_reached', 'daily_limit_exceeded'], %s)",
+            (
+                user_id,
+                payee_id,
+                amount,
+                self.metadata,
+                timezone.now(),
+                amount,
+                self.periods,
+                self.caps,
+                self.notices,
+            ),
+        ).fetchone()
+
+
+def plain_transfer(source_id: int, target_id: int, amount_minor: int) -> None:
+    """The naive transfer the wallet issue measured as its reference: both rows locked in
+    primary-key order, the balance checked in Python, each row saved whole. No journal, no
+    postings, no limits, no PIN, no notices."""
+    from django.db import transaction
+
+    from wallet.models import Account
+
+    if source_id == target_id:
+        return
+    with transaction.atomic():
+        rows = {
+            account.pk: account
+            for account in Account.objects.select_for_update()
+            .filter(pk__in=(source_id, target_id))
+            .order_by("pk")
+        }
+        source, target = rows[source_id], rows[target_id]
+        if source.balance_minor < amount_minor:
+            raise RuntimeError("insufficient funds")
+        source.balance_minor -= amount_minor
+        target.balance_minor += amount_minor
+        source.save()
+        target.save()
+
+
+def run_round(
+    name: str, user_ids: list[int], payee_ids: list[int], seconds: float, mode: str = "service"
+) -> dict[str, Any]:
     """One timed run of CLIENTS worker processes; the raw figures."""
     from django.db import connections
 
@@ -432,7 +561,7 @@ def run_round(name: str, user_ids: list[int], payee_ids: list[int], seconds: flo
     processes = [
         context.Process(
             target=worker,
-            args=(index, user_ids[index::CLIENTS], payee_ids, seconds, barrier, results),
+            args=(index, user_ids[index::CLIENTS], payee_ids, seconds, barrier, results, mode),
         )
         for index in range(CLIENTS)
     ]
@@ -652,6 +781,13 @@ def main() -> int:
             report[key] = summarise(rounds[key])
 
         report["one_payment"] = capture_one_payment(users[0], world["merchant_ids"][0])
+        print("-- the same SQL from bare psycopg: no Django, no PIN, no notices, no wake-up")
+        report["bare_psycopg"] = summarise(
+            [
+                run_round("bare", users, world["merchant_ids"], seconds, mode="bare")
+                for _ in range(ROUNDS)
+            ]
+        )
         print("-- the same SQL without Python: pgbench replays the profile read and wallet_pay")
         report["replay"] = replay_with_pgbench(url, users, world["merchant_ids"])
 
@@ -659,6 +795,11 @@ def main() -> int:
 
         problems = [str(problem) for problem in ledger_check()]
         report["ledger_check"] = {"clean": not problems, "problems": problems[:20]}
+
+        print("-- reference: a plain Django transfer (select_for_update, then save())")
+        report["plain_transfer"] = summarise(
+            [run_round("plain", users, [], seconds, mode="plain") for _ in range(ROUNDS)]
+        )
     finally:
         try:
             from django.db import connections
@@ -679,6 +820,9 @@ def main() -> int:
         "replayed_sql_vs_tpcb": ratio(report["replay"].get("tps"), tps),
         "hot_sharded_vs_uniform": ratio(sharded, uniform),
         "hot_plain_vs_uniform": ratio(plain, uniform),
+        "plain_transfer_vs_tpcb": ratio(report["plain_transfer"]["per_second"], tps),
+        "bare_psycopg_vs_tpcb": ratio(report["bare_psycopg"]["per_second"], tps),
+        "uniform_vs_plain_transfer": ratio(uniform, report["plain_transfer"]["per_second"]),
     }
     report["ratios"] = ratios
     report["targets"] = {
@@ -703,6 +847,8 @@ def main() -> int:
         ("uniform", "payments, uniform"),
         ("hot_plain", "payments, hot plain"),
         ("hot_sharded", f"payments, hot {HOT_SHARDS} shards"),
+        ("bare_psycopg", "same SQL, bare psycopg"),
+        ("plain_transfer", "plain Django transfer"),
     ):
         row = report[key]
         print(
@@ -754,6 +900,14 @@ def main() -> int:
         f"same SQL / TPC-B       {fmt(ratios['replayed_sql_vs_tpcb'], 2):>6}   (the ceiling "
         "without Python's cost per payment)"
     )
+    print(
+        f"bare psycopg / TPC-B   {fmt(ratios['bare_psycopg_vs_tpcb'], 2):>6}   (the ceiling "
+        "for any Python client of this SQL)"
+    )
+    print(
+        f"plain transfer / TPC-B {fmt(ratios['plain_transfer_vs_tpcb'], 2):>6}   (the issue's "
+        "reference: two rows locked and saved, nothing recorded)"
+    )
     print()
     print(
         f"One payment, single client: {one['statements_per_payment']} SQL statements "
@@ -778,9 +932,10 @@ def main() -> int:
     print(f"ledger_check on {BENCH_DB}: {'clean' if clean else 'PROBLEMS'}")
     for problem in report["ledger_check"]["problems"]:
         print(f"  {problem}")
-    errors = sum(report[key]["errors"] for key in ("uniform", "hot_plain", "hot_sharded"))
+    measured = ("uniform", "hot_plain", "hot_sharded", "bare_psycopg", "plain_transfer")
+    errors = sum(report[key]["errors"] for key in measured)
     if errors:
-        for key in ("uniform", "hot_plain", "hot_sharded"):
+        for key in measured:
             for kind, count in report[key]["error_kinds"].items():
                 print(f"  {key} error x{count}: {kind}")
 
