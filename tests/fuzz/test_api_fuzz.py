@@ -1,7 +1,7 @@
 """API fuzzing: schemathesis drives every operation in ``/api/schema/`` as each role.
 
-For every role (anonymous, a verified and funded resident with a PIN, a shop's cashier, an
-estate's manager, a TOTP-activated operator) and every operation, Hypothesis generates
+For every role (anonymous, a verified and funded resident with a PIN, a shop's owner, a
+shop's cashier, an estate's manager, a TOTP-activated operator) and every operation, Hypothesis generates
 valid and deliberately invalid requests from the schema, and each response must
 
 - not be a server error (5xx), and
@@ -9,7 +9,9 @@ valid and deliberately invalid requests from the schema, and each response must
   the documented schema (errors included: ``core.errors`` renders the one error shape).
 
 The world is the demo (``seed_demo``): estates, residents, shops, bills, circles, red
-packets, payments. Path parameters and ``*_id`` body fields are drawn half from the ids
+packets, payments; and a webhook endpoint of the owner's shop with one delivery, so that the
+owner's webhook operations meet something to act on (a delivery is sent after commit, and
+nothing here commits). Path parameters and ``*_id`` body fields are drawn half from the ids
 that exist there and half from the fuzzer, so requests reach the views' business rules
 instead of stopping at 404. A signed-in role authenticates by session cookie with a CSRF
 token, as the web console does (operators may not hold API tokens). Money-moving POSTs get
@@ -66,7 +68,15 @@ from community.models import (
     User,
 )
 from core.models import Notification
-from merchants.models import Campaign, PaymentRequest, Shop, StaffInvite
+from merchants.models import (
+    Campaign,
+    PaymentRequest,
+    Shop,
+    StaffInvite,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from merchants.services import webhooks
 from property_mgmt.models import AutoPayConsent, Bill, BillingRun, Household, Unit
 from wallet.models import (
     BankCard,
@@ -91,6 +101,7 @@ CHECKS = [
 ROLES: dict[str, str | None] = {
     "anonymous": None,
     "resident": "+8613800000001",  # 王芳: verified, funded, PIN set, lives in the estate
+    "owner": "+8613700000001",  # 刘师傅: owner of the fruit shop, its settlement card bound
     "cashier": "+8613700000002",  # 小陈: cashier of the fruit shop
     "manager": "+8613900000002",  # 赵经理: manager of the demo estate
     "operator": "+8613900000001",  # TOTP activated
@@ -132,6 +143,8 @@ def collect_real_ids() -> dict[str, list[Any]]:
         "token": _ids(PaymentRequest, "token"),
         "packet_id": _ids(RedPacket),
         "invite_id": _ids(StaffInvite),
+        "endpoint_id": _ids(WebhookEndpoint),
+        "delivery_pk": _ids(WebhookDelivery),
         "payment_id": _ids(Payment),
         "card_id": _ids(BankCard),
         "hold_id": _ids(Hold),
@@ -226,6 +239,19 @@ def describe(exc: BaseException) -> Iterator[tuple[str, str]]:
         yield type(exc).__name__, f"{type(exc).__name__}: {str(exc)[:300]}"
 
 
+def add_webhook_endpoint(owner_phone: str | None) -> None:
+    owner = User.objects.get(phone=owner_phone)
+    shop = Shop.objects.filter(staff__user=owner, staff__role="owner").order_by("pk").first()
+    assert shop is not None, "the demo owner lost their shop"
+    added = webhooks.endpoint_create(
+        owner=owner,
+        shop=shop,
+        url="https://hooks.example.com/linli",
+        event_types=list(webhooks.EVENT_TYPES),
+    )
+    webhooks.endpoint_ping(owner=owner, endpoint=added.endpoint)
+
+
 def rolled_back() -> transaction.Atomic:
     """A savepoint for one request. Marked like the test case's own atomic block so that
     the services' ``atomic(durable=True)`` may nest in it, as they do in any test."""
@@ -242,6 +268,7 @@ def test_every_operation_answers_per_schema_as_every_role(
     """Each generated request is sent once per role, each time in its own savepoint, so
     the generation cost is shared and every role meets the same world."""
     call_command("seed_demo", stdout=StringIO())
+    add_webhook_endpoint(ROLES["owner"])
     REAL_IDS.clear()
     REAL_IDS.update(collect_real_ids())
     credentials = {role: role_credentials(phone) for role, phone in ROLES.items()}
