@@ -1,8 +1,9 @@
 """API fuzzing: schemathesis drives every operation in ``/api/schema/`` as each role.
 
 For every role (anonymous, a verified and funded resident with a PIN, a shop's owner, a
-shop's cashier, an estate's manager, a TOTP-activated operator) and every operation, Hypothesis generates
-valid and deliberately invalid requests from the schema, and each response must
+shop's cashier, an estate's manager, a TOTP-activated operator) and every operation,
+Hypothesis generates valid and deliberately invalid requests from the schema, and each
+response must
 
 - not be a server error (5xx), and
 - conform to the schema: documented status code, documented content type, body matching
