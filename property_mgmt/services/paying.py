@@ -261,28 +261,25 @@ def payment_to_company(*, payment: Payment, payee: Any) -> None:
 
 
 def bills_paid_announce(*, payment_id: int) -> int:
-    """Tell the other confirmed members of the paid bills' units (``bill_paid``); safe to
-    run twice (members already told are skipped)."""
-    from core.models import Notification
+    """Tell the other confirmed members of the paid bills' units (``bill_paid``).
 
+    Runs once a payment: the outbox delivers its entry once, in the transaction that writes
+    these notices and marks the entry sent (a failure rolls both back). So it does not look
+    for members already told, which would mean searching every inbox entry's data.
+    """
     bills = list(
         Bill.objects.filter(payment_id=payment_id).select_related("paid_by", "unit__building")
     )
     if not bills:
         return 0
     payer = bills[0].paid_by
-    told: set[int] = set(
-        Notification.objects.filter(kind="bill_paid", data__payment_id=payment_id).values_list(
-            "user_id", flat=True
-        )
-    )
     members = (
         Household.objects.filter(
             unit_id__in={bill.unit_id for bill in bills},
             status=Household.Status.CONFIRMED,
             user__isnull=False,
         )
-        .exclude(user_id__in=list(told | ({payer.pk} if payer is not None else set())))
+        .exclude(user_id__in=[payer.pk] if payer is not None else [])
         .select_related("user")
     )
     count = 0

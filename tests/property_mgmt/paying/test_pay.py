@@ -19,6 +19,7 @@ from tests.property_mgmt.conftest import make_household_member, unit_of
 from tests.property_mgmt.paying.conftest import PIN, balance, collected, make_bill
 from wallet.errors import PinIncorrect, PinRequired
 from wallet.models import Payment
+from wallet.services import notices
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +56,9 @@ def test_two_bills_are_paid_in_one_wallet_payment(
     assert told.user_id == li.pk and told.data["payment_id"] == result.payment.pk
     assert Notification.objects.filter(user=wang, kind="payment_sent").exists()
     assert not Notification.objects.filter(user=wang, kind="bill_paid").exists()
+    # and a second delivery run (a sweep, a duplicate wake-up) tells nobody again
+    assert notices.deliver_pending() == 0
+    assert Notification.objects.filter(kind="bill_paid").count() == 1
 
 
 def test_a_bill_of_another_household_is_not_found_and_nothing_moves(estate, wang, neighbour):
