@@ -16,6 +16,7 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone, translation
 from django.utils.encoding import force_str
 from django.utils.functional import Promise, lazy
@@ -100,7 +101,7 @@ def notify(
     """
     language = getattr(user, "preferred_language", None) or translation.get_language()
     with translation.override(language):
-        notification = Notification.objects.create(
+        notification = Notification(
             user=user,
             kind=kind,
             title=force_str(title),
@@ -108,9 +109,29 @@ def notify(
             url=url,
             data=data or {},
         )
-    unread = Notification.objects.filter(user=user, read_at__isnull=True).count()
-    publish_on_commit(user.pk, {**notification.as_event(), "unread": unread})
-    return notification
+    return notify_many([notification])[0]
+
+
+def notify_many(entries: list[Notification]) -> list[Notification]:
+    """Write unsaved inbox entries, their text already in each recipient's language, and push
+    each live after commit: one INSERT and one count of unread entries, however many entries
+    and recipients (a notice delivery's batch). Each push carries its recipient's unread
+    count after the whole batch, which is what the badge must end up showing."""
+    if not entries:
+        return []
+    created = Notification.objects.bulk_create(entries)
+    unread = dict(
+        Notification.objects.filter(
+            user_id__in={entry.user_id for entry in created}, read_at__isnull=True
+        )
+        .order_by()
+        .values("user_id")
+        .annotate(count=Count("pk"))
+        .values_list("user_id", "count")
+    )
+    for entry in created:
+        publish_on_commit(entry.user_id, {**entry.as_event(), "unread": unread[entry.user_id]})
+    return created
 
 
 def notification_mark_read(*, user: Any, notification_id: int) -> Notification:

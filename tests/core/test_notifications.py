@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.test import APIClient
 
 from core.models import Notification
-from core.notifications import notify, user_group
+from core.notifications import notify, notify_many, user_group
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -138,3 +138,37 @@ def test_inbox_page_shows_mine_and_marks_read(client):
     assert response["Location"] == "/me/"
     mine.refresh_from_db()
     assert mine.read_at is not None
+
+
+def test_notify_many_writes_a_batch_in_one_insert_and_one_count(
+    in_memory_layer, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    first, second = UserFactory(), UserFactory()
+    Notification.objects.create(user=first, kind="old", title="unread from before")
+    Notification.objects.create(
+        user=second, kind="old", title="read already", read_at=timezone.now()
+    )
+    channels = {user.pk: listen(in_memory_layer, user.pk) for user in (first, second)}
+    batch = [
+        Notification(user=first, kind="payment_sent", title="one"),
+        Notification(user=second, kind="payment_received", title="two"),
+        Notification(user=first, kind="payment_sent", title="three"),
+    ]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        with django_assert_num_queries(2):
+            written = notify_many(batch)
+        assert nothing_waiting(in_memory_layer, channels[first.pk])
+
+    assert [entry.title for entry in written] == ["one", "two", "three"]
+    assert all(entry.pk for entry in written)
+
+    first_events = [async_to_sync(in_memory_layer.receive)(channels[first.pk]) for _ in range(2)]
+    second_events = [async_to_sync(in_memory_layer.receive)(channels[second.pk])]
+    # Each push carries the recipient's unread count after the whole batch.
+    assert [e["payload"]["title"] for e in first_events] == ["one", "three"]
+    assert {e["payload"]["unread"] for e in first_events} == {3}
+    assert second_events[0]["payload"]["title"] == "two"
+    assert second_events[0]["payload"]["unread"] == 1
+    assert nothing_waiting(in_memory_layer, channels[second.pk])
+    assert notify_many([]) == []

@@ -137,6 +137,11 @@ def test_every_payee_handler_hears_of_the_payment_and_batches_read_payments_once
     # Per batch, its transaction (a savepoint inside the test's) and one for its rows while
     # nothing fails, not one per row (that would be 3 + 10).
     assert len(savepoints) == 3 * 2
+    inbox_writes = [
+        q for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "core_notification"')
+    ]
+    assert len(inbox_writes) == 3  # the batch's notices in one INSERT, not one per notice
+    assert Notification.objects.filter(user=resident, kind="payment_sent").count() == 5
     assert not NoticeOutbox.objects.filter(sent_at__isnull=True).exists()
 
 

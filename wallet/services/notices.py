@@ -28,8 +28,9 @@ from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 
+from core.models import Notification
 from core.money import Money
-from core.notifications import notify
+from core.notifications import notify_many
 from wallet.models import NoticeOutbox, Payment
 
 logger = logging.getLogger(__name__)
@@ -173,8 +174,7 @@ def _deliver_batch(
     the rest go on (a savepoint per row costs two round trips, and failures are rare)."""
     try:
         with transaction.atomic():
-            for row in rows:
-                _deliver(row.payload, users, paid)
+            notify_many([entry for row in rows for entry in _deliver(row.payload, users, paid)])
         return [row.pk for row in rows]
     except Exception:
         pass  # rolled back with its savepoint; the row that failed is logged below
@@ -182,7 +182,7 @@ def _deliver_batch(
     for row in rows:
         try:
             with transaction.atomic():
-                _deliver(row.payload, users, paid)
+                notify_many(_deliver(row.payload, users, paid))
         except Exception:
             # Left pending for the next sweep; the rest of the batch goes on.
             logger.exception("outbox entry %s could not be delivered", row.pk)
@@ -201,19 +201,26 @@ def _payments(ids: Iterable[int]) -> dict[int, Payment]:
     return Payment.objects.select_related("payee", "transaction").in_bulk(set(ids))
 
 
-def _deliver(payload: dict[str, Any], users: dict[int, Any], paid: dict[int, Payment]) -> None:
+def _deliver(
+    payload: dict[str, Any], users: dict[int, Any], paid: dict[int, Payment]
+) -> list[Notification]:
+    """Run a payee-paid event's handlers, or render a notice: the inbox entry to write."""
     if payload.get("event") == PAYEE_PAID:
         payment = paid[payload["data"]["payment_id"]]
         for handler in settings.WALLET_PAYEE_PAID_HANDLERS:
             import_string(handler)(payment=payment, payee=payment.payee)
-        return
+        return []
     user = users.get(payload["user_id"])
     if user is None:
-        return
+        return []
     language = getattr(user, "preferred_language", "") or translation.get_language() or "zh-hans"
     with translation.override(language):
         title = gettext(payload["template"]) % {
             "amount": Money(payload["amount_minor"], payload["currency"]).format(),
             "party": payload["party"],
         }
-    notify(user, kind=payload["kind"], title=title, url=payload["url"], data=payload["data"])
+    return [
+        Notification(
+            user=user, kind=payload["kind"], title=title, url=payload["url"], data=payload["data"]
+        )
+    ]
