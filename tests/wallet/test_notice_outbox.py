@@ -138,7 +138,9 @@ def test_every_payee_handler_hears_of_the_payment_and_batches_read_payments_once
     # nothing fails, not one per row (that would be 3 + 10).
     assert len(savepoints) == 3 * 2
     inbox_writes = [
-        q for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "core_notification"')
+        q
+        for q in queries.captured_queries
+        if q["sql"].startswith('INSERT INTO "core_notification"')
     ]
     assert len(inbox_writes) == 3  # the batch's notices in one INSERT, not one per notice
     assert Notification.objects.filter(user=resident, kind="payment_sent").count() == 5
