@@ -169,6 +169,7 @@ if REDIS_URL:
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "linli"),
         }
     }
+    CHANNEL_LAYER_CAPACITY = int(os.environ.get("CHANNEL_LAYER_CAPACITY", "20000"))
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -178,6 +179,12 @@ if REDIS_URL:
                 # Redis answered, and every quiet websocket was closed within seconds.
                 "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
                 "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "linli"),
+                # Every websocket of one server process shares one Redis queue, and the
+                # layer drops (with an INFO line) whatever a send finds beyond the capacity:
+                # with channels_redis's default of 100, a burst of live events to one
+                # process's sockets (a notice delivery's batch commits together, so does a
+                # billing run) lost some. Messages still expire after 60 s unread.
+                "capacity": CHANNEL_LAYER_CAPACITY,
             },
         }
     }
@@ -398,7 +405,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Its only INFO line says that live events were dropped over capacity: worth seeing.
+        "channels_redis": {"level": "INFO"},
+    },
 }
 if not REDIS_URL:
     # Eager tasks on the in-memory broker: no worker logs to read, and kombu warns that the

@@ -104,3 +104,33 @@ def test_a_worker_process_keeps_its_database_connection_and_its_loop(monkeypatch
     finally:
         if loop is not None:
             loop.call_soon_threadsafe(loop.stop)
+
+
+def test_a_burst_to_one_process_sockets_is_not_cut_at_the_default_capacity():
+    """All websockets of one server process share one Redis queue; a notice delivery's
+    batch commits its pushes together, well beyond channels_redis's default of 100."""
+    layer_settings = settings.CHANNEL_LAYERS["default"]
+    config = {**layer_settings["CONFIG"], "prefix": f"test-{uuid.uuid4().hex[:8]}"}
+    layer = RedisChannelLayer(**config)
+    burst = 600
+
+    async def scenario() -> list[int]:
+        sockets = [await layer.new_channel() for _ in range(30)]
+        for number, channel in enumerate(sockets):
+            await layer.group_add(f"user-{number}", channel)
+        for n in range(burst):
+            await layer.group_send(
+                f"user-{n % len(sockets)}", {"type": "notification.event", "payload": {"n": n}}
+            )
+        received = []
+        try:
+            for n in range(burst):
+                channel = sockets[n % len(sockets)]
+                message = await asyncio.wait_for(layer.receive(channel), timeout=5)
+                received.append(message["payload"]["n"])
+        finally:
+            await layer.flush()
+            await layer.close_pools()
+        return received
+
+    assert sorted(asyncio.run(scenario())) == list(range(burst))
