@@ -32,8 +32,9 @@ PostgreSQL (see ``bench/_e2e_stack.py``).
 
 Targets: at 200 payments/s offered, payment p99 < 100 ms and notification p99 < 250 ms;
 peak payments/s through HTTP >= 25% of TPC-B tps. The script exits 1 for a request answered
-with an error status, an acknowledged payment missing from the database, or a ledger check
-that is not clean; never for a missed target or for timeouts of an overloaded step.
+with an error status, an acknowledged payment missing from the database, a ledger check
+that is not clean, or a payment whose notices were not all written to the inbox by the end;
+never for a missed target or for timeouts of an overloaded step.
 
 Knobs (environment): ``BENCH_E2E_RATES`` (payments/s, default ``10,25,50,75,100,150,200,300``),
 ``BENCH_E2E_SECONDS`` (per rate, default 10), ``BENCH_E2E_RESIDENTS`` (300),
@@ -746,6 +747,8 @@ def main() -> int:
         not checks["ledger_clean"]
         or checks["acknowledged_missing"]
         or checks["http_error_statuses"]
+        or checks["notices_written"] < checks["notices_expected"]
+        or checks["outbox_pending"]
     )
     return 1 if failed else 0
 
