@@ -48,7 +48,7 @@ def request_by_token(token: str) -> PaymentRequest:
 def staff_request(user: Any, request_id: int) -> PaymentRequest:
     """A payment request of a shop ``user`` works in, else ``NotFound``."""
     found = (
-        PaymentRequest.objects.select_related("shop")
+        PaymentRequest.objects.select_related("shop", "payment")
         .filter(pk=request_id, shop__staff__user_id=user.pk)
         .first()
     )
@@ -58,5 +58,8 @@ def staff_request(user: Any, request_id: int) -> PaymentRequest:
 
 
 def recent_requests(shop: Shop, limit: int = RECENT_LIMIT) -> QuerySet[PaymentRequest]:
-    """The shop's newest requests with who made and who paid them, in one query."""
-    return PaymentRequest.objects.filter(shop=shop).select_related("created_by", "paid_by")[:limit]
+    """The shop's newest requests with who made and who paid them, and the payment, in one
+    query."""
+    return PaymentRequest.objects.filter(shop=shop).select_related(
+        "created_by", "paid_by", "payment"
+    )[:limit]

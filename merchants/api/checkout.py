@@ -47,6 +47,7 @@ def render_request(value: PaymentRequest) -> dict[str, Any]:
         "status": checkout.effective_status(value),
         "expires_at": value.expires_at.isoformat(),
         "payment_id": value.payment_id,
+        "received_minor": value.payment.amount_minor if value.payment is not None else None,
         "paid_at": value.paid_at.isoformat() if value.paid_at else None,
         "created_at": value.created_at.isoformat(),
     }
@@ -119,6 +120,10 @@ class CheckoutRequestSerializer(serializers.Serializer[Any]):
     status = serializers.CharField(help_text="open, paid, expired or cancelled")
     expires_at = serializers.DateTimeField()
     payment_id = serializers.IntegerField(allow_null=True)
+    received_minor = serializers.IntegerField(
+        allow_null=True,
+        help_text="Once paid, what the shop received: the amount less a coupon's discount.",
+    )
     paid_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from community.models import Membership, User
 from merchants.models import Campaign, CouponRedemption, PaymentRequest, Shop, ShopStaff
-from merchants.services import offers
+from merchants.services import checkout, offers
 from merchants.services.accounts import shop_account
 from tests.factories import DEFAULT_PASSWORD, NeighbourhoodFactory, UserFactory, fund
 from wallet.services import ledger
@@ -45,25 +45,30 @@ def log_in(page, live_url: str, phone: str) -> None:
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
-def test_the_till_turns_received_live_when_the_resident_pays(live_url, page, browser):
+def shop_and_paying_resident(owner_phone: str, resident_phone: str) -> tuple[Shop, User]:
+    """An approved shop whose owner works its till, and a verified resident with a PIN and
+    ¥100.00 in the wallet."""
     estate = NeighbourhoodFactory(name="阳光花园")
-    cashier = UserFactory(
-        phone="+8613655550001", role=User.Role.MERCHANT_STAFF, preferred_language="en"
-    )
+    owner = UserFactory(phone=owner_phone, role=User.Role.MERCHANT_STAFF, preferred_language="en")
     shop = Shop.objects.create(
         neighbourhood=estate,
         name="鲜果超市",
         category=Shop.Category.GROCERY,
         address="阳光路 86 号",
         status=Shop.Status.APPROVED,
-        owner=cashier,
+        owner=owner,
     )
-    ShopStaff.objects.create(shop=shop, user=cashier, role=ShopStaff.Role.OWNER)
+    ShopStaff.objects.create(shop=shop, user=owner, role=ShopStaff.Role.OWNER)
     resident = UserFactory(
-        phone="+8613655550002", real_name="王芳", verification_level=2, preferred_language="en"
+        phone=resident_phone, real_name="王芳", verification_level=2, preferred_language="en"
     )
     pin_set(user=resident, new_pin=PIN)
     fund(resident, 10_000)
+    return shop, resident
+
+
+def test_the_till_turns_received_live_when_the_resident_pays(live_url, page, browser):
+    shop, _resident = shop_and_paying_resident("+8613655550001", "+8613655550002")
 
     # The cashier opens the till from the shop home and asks for ¥25.00
     log_in(page, live_url, "136 5555 0001")
@@ -100,25 +105,9 @@ def test_the_till_turns_received_live_when_the_resident_pays(live_url, page, bro
 
 
 def test_the_resident_pays_with_a_coupon_and_the_till_shows_the_net_live(live_url, page, browser):
-    estate = NeighbourhoodFactory(name="阳光花园")
-    owner = UserFactory(
-        phone="+8613655550011", role=User.Role.MERCHANT_STAFF, preferred_language="en"
-    )
-    shop = Shop.objects.create(
-        neighbourhood=estate,
-        name="鲜果超市",
-        category=Shop.Category.GROCERY,
-        address="阳光路 86 号",
-        status=Shop.Status.APPROVED,
-        owner=owner,
-    )
-    ShopStaff.objects.create(shop=shop, user=owner, role=ShopStaff.Role.OWNER)
-    resident = UserFactory(
-        phone="+8613655550012", real_name="王芳", verification_level=2, preferred_language="en"
-    )
-    Membership.objects.create(user=resident, neighbourhood=estate)
-    pin_set(user=resident, new_pin=PIN)
-    fund(resident, 10_000)
+    shop, resident = shop_and_paying_resident("+8613655550011", "+8613655550012")
+    owner = shop.owner
+    Membership.objects.create(user=resident, neighbourhood=shop.neighbourhood)
     # The resident holds a ¥5.00-off coupon of the shop's offer
     campaign = offers.campaign_create(
         owner=owner,
@@ -166,3 +155,26 @@ def test_the_resident_pays_with_a_coupon_and_the_till_shows_the_net_live(live_ur
     assert ledger.account_balance(shop_account(shop)).balance_minor == 2_000
     assert ledger.account_balance(wallet_account(resident)).balance_minor == 8_000
     assert CouponRedemption.objects.get().coupon_id == coupon.pk
+
+
+def test_a_till_without_a_websocket_still_sees_its_payment(live_url, page):
+    """Where websockets do not get through (a proxy, a phone between networks), the
+    request's page asks for its status every few seconds."""
+    shop, resident = shop_and_paying_resident("+8613655550021", "+8613655550022")
+    page.add_init_script("window.WebSocket = function () { throw new Error('blocked'); };")
+
+    log_in(page, live_url, "136 5555 0021")
+    page.goto(live_url + f"/shop/{shop.pk}/till/")
+    page.fill("[data-request-form] input[name=amount]", "25")
+    page.click("[data-request-form] button[type=submit]")
+    page.wait_for_selector("[data-qr] svg")
+    assert page.evaluate("window.linliSocket === undefined")
+    request = PaymentRequest.objects.get()
+
+    # The resident pays (on their own phone; the till hears nothing live)
+    checkout.request_pay(payer=resident, payment_request=request, pin=PIN)
+
+    page.wait_for_function(
+        "(document.querySelector('[data-received]').textContent || '').includes('Received ¥25.00')"
+    )
+    assert page.locator("[data-qr]").is_hidden()

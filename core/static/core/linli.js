@@ -39,6 +39,9 @@
     socket.addEventListener("open", function () {
       delay = 1000;
       keepAlive = setInterval(function () { socket.send(JSON.stringify({ type: "ping" })); }, 25000);
+      // Events sent while the socket was down are not replayed: a page that waits for one
+      // asks the server again.
+      document.dispatchEvent(new CustomEvent("linli:connected"));
     });
     socket.addEventListener("message", function (message) {
       var event = JSON.parse(message.data);

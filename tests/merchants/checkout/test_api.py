@@ -40,6 +40,7 @@ def test_a_request_is_created_once_per_key_and_paid_once(shop, cashier, resident
     assert PaymentRequest.objects.count() == 1
     body = made.json()
     assert body["status"] == "open" and body["pay_path"] == f"/pay/r/{body['token']}/"
+    assert body["received_minor"] is None
 
     # When the resident pays it (twice with one key, then with another)
     payer = api_for(resident)
@@ -61,6 +62,7 @@ def test_a_request_is_created_once_per_key_and_paid_once(shop, cashier, resident
     status = till.get(reverse("api-checkout-request", args=[body["id"]]))
     assert status.json()["status"] == "paid"
     assert status.json()["payment_id"] == Payment.objects.get().pk
+    assert status.json()["received_minor"] == 2_500
 
 
 def test_money_moving_calls_need_an_idempotency_key(shop, cashier, resident):

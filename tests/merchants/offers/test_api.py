@@ -211,3 +211,6 @@ def test_paying_with_a_coupon_id_over_the_api(shop, cashier, resident):
         coupon.pk,
         500,
     )
+    # The till's poll reads what the shop received, not the price
+    status = api_for(cashier).get(reverse("api-checkout-request", args=[request.pk])).json()
+    assert (status["amount_minor"], status["received_minor"]) == (2_500, 2_000)
