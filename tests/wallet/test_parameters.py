@@ -72,6 +72,34 @@ def test_five_wrong_pins_lock_payments_for_thirty_minutes():
         assert pay(user, 100).payment.amount_minor == 100
 
 
+@pytest.mark.parametrize("earlier_failures", [0, 2])
+def test_a_right_pin_read_before_a_lock_landed_is_refused_by_that_lock(earlier_failures):
+    """Guesses sent side by side all read the profile first; the right one among them
+    must not pass a lock the wrong ones committed while its hash was being checked."""
+    user = make_resident()
+    for _ in range(earlier_failures):
+        with pytest.raises(PinIncorrect):
+            profile.pin_verify(user=user, pin="975310")
+    read_before_the_lock = profile.wallet_profile(user)
+    for _ in range(5 - earlier_failures):
+        with pytest.raises((PinIncorrect, PinLocked)):
+            profile.pin_verify(user=user, pin="975310")
+
+    with pytest.raises(PinLocked) as refused:
+        profile.pin_verify(user=user, pin=PIN, profile=read_before_the_lock)
+    assert refused.value.extra["locked_until"]
+    assert WalletProfile.objects.get(user=user).pin_locked_until > timezone.now()
+
+
+def test_a_right_pin_clears_earlier_failures():
+    user = make_resident()
+    for _ in range(3):
+        with pytest.raises(PinIncorrect):
+            profile.pin_verify(user=user, pin="975310")
+    profile.pin_verify(user=user, pin=PIN)
+    assert WalletProfile.objects.get(user=user).failed_pin_attempts == 0
+
+
 def test_paying_without_a_pin_needs_a_pin_set_first():
     user = make_resident(pin=None)
     fund(user, 1_000)

@@ -116,8 +116,7 @@ def pin_verify(*, user: Any, pin: str, profile: WalletProfile | None = None) -> 
     if profile.pin_locked_until and profile.pin_locked_until > now:
         raise PinLocked(extra={"locked_until": profile.pin_locked_until.isoformat()})
     if check_password(peppered(pin or ""), profile.pin_hash):
-        if profile.failed_pin_attempts:
-            WalletProfile.objects.filter(pk=profile.pk).update(failed_pin_attempts=0)
+        _refuse_if_locked_meanwhile(profile)
         return
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
@@ -129,6 +128,34 @@ def pin_verify(*, user: Any, pin: str, profile: WalletProfile | None = None) -> 
     if row is None or (locked_until is not None and locked_until > now):
         raise PinLocked(extra={"locked_until": (locked_until or now + PIN_LOCK).isoformat()})
     raise PinIncorrect(extra={"attempts_left": MAX_PIN_FAILURES - int(row[0])})
+
+
+_LOCKED_UNTIL = "SELECT pin_locked_until FROM wallet_walletprofile WHERE id = %s"
+
+
+def _refuse_if_locked_meanwhile(profile: WalletProfile) -> None:
+    """After a right PIN: refuse it if wrong ones locked the PIN since the profile was read.
+
+    The hash check takes milliseconds, and guesses sent side by side all read the profile
+    before any of them is counted; without a second look, the right one among them would
+    get through a lock the others had already committed, and a guesser would try as many
+    PINs per lock period as they could send at once instead of five.
+    """
+    now = timezone.now()
+    if profile.failed_pin_attempts:
+        cleared = (
+            WalletProfile.objects.filter(pk=profile.pk)
+            .exclude(pin_locked_until__gt=now)
+            .update(failed_pin_attempts=0)
+        )
+        if cleared:
+            return
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCKED_UNTIL, [profile.pk])
+        row = cursor.fetchone()
+    locked_until = _as_datetime(row[0]) if row else None
+    if locked_until is not None and locked_until > now:
+        raise PinLocked(extra={"locked_until": locked_until.isoformat()})
 
 
 def _as_datetime(value: Any) -> datetime | None:
