@@ -9,8 +9,9 @@ from rest_framework.test import APIClient
 from community.models import User
 from tests.factories import UserFactory
 from tests.wallet.conftest import PIN, fund, make_resident, sandbox_card, shop_account
-from wallet.models import Payment
+from wallet.models import IdempotencyRecord, Payment
 from wallet.services import bank, payments
+from wallet.services.idempotency import request_fingerprint
 
 pytestmark = pytest.mark.django_db
 
@@ -95,6 +96,22 @@ def test_same_key_same_body_replays_and_another_body_is_refused(resident):
     assert other.status_code == 422
     assert other.json()["error"]["code"] == "idempotency_key_reused"
     assert Payment.objects.count() == 1
+
+
+def test_a_retry_after_a_wrong_pin_runs_and_no_pin_is_kept_under_the_key(resident):
+    """The stored fingerprint is an unsalted hash: with the PIN in it, the rest of the body
+    known from the payment would give the PIN back in a million tries."""
+    api = client_for(resident)
+    body = {"payee_account_id": shop_account().pk, "amount_minor": 700, "description": "x"}
+    wrong = post(api, "api-wallet-payments", {**body, "pin": "975310"}, key="k-pin")
+    assert wrong.json()["error"]["code"] == "pin_incorrect"
+    right = post(api, "api-wallet-payments", {**body, "pin": PIN}, key="k-pin")
+    assert right.status_code == 201 and "Idempotent-Replayed" not in right
+    assert Payment.objects.count() == 1
+
+    stored = IdempotencyRecord.objects.get(user=resident, key="k-pin").fingerprint
+    path = reverse("api-wallet-payments")
+    assert stored == request_fingerprint("POST", path, body)
 
 
 def test_a_refusal_is_replayed_too(resident):

@@ -28,7 +28,15 @@ T = TypeVar("T")
 MAX_KEY_LENGTH = 100
 
 
+# Kept out of the fingerprint, an unsalted hash stored beside the payment it describes: with
+# the rest of the body known from that payment, a million tries would give the PIN back. A
+# PIN refusal is never recorded under a key, so a retry with the right PIN still runs.
+SECRET_FIELDS = frozenset({"pin", "current_pin", "new_pin", "password"})
+
+
 def request_fingerprint(method: str, path: str, body: Any) -> str:
+    if isinstance(body, dict):
+        body = {k: v for k, v in dict.items(body) if k not in SECRET_FIELDS}
     canonical = json.dumps(
         {"method": method.upper(), "path": path, "body": body},
         sort_keys=True,
