@@ -150,7 +150,8 @@ def test_on_postgresql_a_payment_moves_money_in_one_call(settings):
     assert sum("wallet_pay(" in sql for sql in statements) == 1
     writes = [sql for sql in statements if sql.lstrip().upper().startswith(("INSERT", "UPDATE"))]
     assert writes == []
-    assert len(statements) <= 2  # the profile (for the PIN), then the payment
+    # The profile (for the PIN), the PIN lock's second look after the hash, the payment.
+    assert len(statements) <= 3
     assert result.payment.pk == Payment.objects.get().pk
     assert result.payment.transaction.created_at == Payment.objects.get().created_at
     assert balance_of(shop) == 300
@@ -176,8 +177,9 @@ def test_outside_any_transaction_a_payment_is_one_statement_and_all_or_nothing(s
     statements = [query["sql"] for query in queries.captured_queries]
     # What follows the call is the notices' delivery, woken after commit (eager in tests).
     paid_at = next(n for n, sql in enumerate(statements) if "wallet_pay(" in sql)
-    assert paid_at == 1, statements  # the profile (for the PIN), then the payment
-    assert "wallet_walletprofile" in statements[0]
+    # The profile (for the PIN), the PIN lock's second look after the hash, the payment.
+    assert paid_at == 2, statements
+    assert all("wallet_walletprofile" in sql for sql in statements[:2])
     assert statements[paid_at + 1 : paid_at + 2] != ["COMMIT"]
     assert result.balance.balance_minor == 700
     assert balance_of(shop) == 300
