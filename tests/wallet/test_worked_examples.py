@@ -102,9 +102,11 @@ def test_hold_then_capture_in_part_releases_the_rest():
     captured = payments.hold_capture(hold=held.hold, amount_minor=6_000)
 
     # Then ¥60.00 is paid and the other ¥40.00 is free again
-    assert captured.balance.balance_minor == 44_000
-    assert captured.balance.available_minor == 44_000
+    payer = account_balance(held.hold.account)
+    assert (payer.balance_minor, payer.available_minor) == (44_000, 44_000)
     assert balance_of(shop) == 6_000
+    # And the shop is told its own new balance, not the resident's
+    assert (captured.balance.account_id, captured.balance.balance_minor) == (shop.pk, 6_000)
     hold = Hold.objects.get(pk=held.hold.pk)
     assert (hold.status, hold.captured_minor) == (Hold.Status.CAPTURED, 6_000)
     # And a captured hold cannot be captured or voided again
@@ -127,7 +129,9 @@ def test_hold_captured_in_several_parts_never_exceeds_itself():
         payments.hold_capture(hold=hold, amount_minor=4_001, final=False)
     last = payments.hold_capture(hold=hold, amount_minor=4_000, final=False)
     assert Hold.objects.get(pk=hold.pk).status == Hold.Status.CAPTURED
-    assert last.balance.balance_minor == 40_000 and last.balance.held_minor == 0
+    assert last.balance.balance_minor == 10_000  # the shop's, all three parts
+    payer = account_balance(hold.account)
+    assert payer.balance_minor == 40_000 and payer.held_minor == 0
 
 
 def test_a_voided_hold_can_never_be_captured():

@@ -586,7 +586,8 @@ def hold_take(
 ) -> PaymentResult:
     """Capture inside the caller's transaction: lock the hold, post, record the payment.
 
-    ``to`` names the payee of a hold placed for the escrow account (a red packet's
+    Returns the payee's new balance: whoever captures is on the receiving side, and the
+    payer's balance is not theirs to see. ``to`` names the payee of a hold placed for the escrow account (a red packet's
     claimant, the neighbour who helped); any other hold pays only its own payee.
     """
     ledger.require_transaction()
@@ -642,7 +643,8 @@ def hold_take(
         hold=locked,
     )
     _send_payment_notices(payment, _payment_notices(payer, payee, take, payment.currency))
-    return PaymentResult(payment, posted.balances[locked.account.pk])
+    payee_balance = posted.balances.get(payee.pk) or ledger.account_balance(payee)
+    return PaymentResult(payment, payee_balance)
 
 
 def hold_capture(
