@@ -17,7 +17,7 @@ from django.utils import timezone
 from merchants.models import CouponRedemption, Shop, ShopRefund
 from merchants.services.accounts import shop_account
 from wallet.models import Payment
-from wallet.services.payments import masked_real_name
+from wallet.services.accounts import masked_real_name
 
 PAGE_SIZE = 50
 DASHBOARD_DAYS = 30

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from wallet.services.accounts import name_shown_to_others
+
 if TYPE_CHECKING:
     from wallet.models import Hold, Payment
     from wallet.services.bank import TopUpResult, WithdrawalResult
@@ -35,7 +37,7 @@ def payment(value: Payment) -> dict[str, Any]:
         "currency": value.currency,
         "status": value.status,
         "description": value.description,
-        "payee": value.payee.name,
+        "payee": name_shown_to_others(value.payee),
         "hold_id": value.hold_id,
         "created_at": value.created_at.isoformat(),
     }
@@ -49,7 +51,7 @@ def hold(value: Hold) -> dict[str, Any]:
         "currency": value.account.currency,
         "status": value.status,
         "description": value.description,
-        "payee": value.payee.name,
+        "payee": name_shown_to_others(value.payee),
         "expires_at": value.expires_at.isoformat(),
     }
 

@@ -167,7 +167,7 @@ def payment_received_by(user: Any, payment_id: int) -> Payment:
 
 def payment_visible_to(user: Any, payment_id: int) -> Payment:
     payment = (
-        Payment.objects.select_related("payer", "payee", "transaction")
+        Payment.objects.select_related("payer", "payee__owner", "transaction")
         .filter(pk=payment_id)
         .filter(Q(payer__owner_id=user.pk) | Q(payee__owner_id=user.pk))
         .first()
@@ -180,7 +180,7 @@ def payment_visible_to(user: Any, payment_id: int) -> Payment:
 def holds(user: Any) -> QuerySet[Hold]:
     return (
         Hold.objects.filter(Q(account__owner_id=user.pk) | Q(payee__owner_id=user.pk))
-        .select_related("account", "payee")
+        .select_related("account", "payee__owner")
         .order_by("-created_at")
     )
 

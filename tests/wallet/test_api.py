@@ -61,6 +61,34 @@ def test_balances_and_payment_round_trip(resident):
     assert detail.json()["amount_minor"] == 2_500
 
 
+def test_a_resident_payee_is_named_by_the_masked_verified_name_never_the_phone(resident):
+    """Any account id can be named to the dry run: walking them must not collect names
+    and mobile numbers."""
+    named = make_resident(phone="+8613912345002", real_name="王小雷")
+    unverified = UserFactory(phone="+8613912345003", real_name="")
+    api = client_for(resident)
+    for neighbour, shown in ((named, "**雷"), (unverified, "A resident's wallet")):
+        account = payments.wallet_account(neighbour)
+        preview = api.post(
+            reverse("api-wallet-payment-preview"),
+            {"payee_account_id": account.pk, "amount_minor": 100},
+            format="json",
+        )
+        assert preview.json()["payee"] == shown
+        assert "13912345" not in preview.content.decode()
+    paid = post(
+        api,
+        "api-wallet-payments",
+        {
+            "payee_account_id": payments.wallet_account(named).pk,
+            "amount_minor": 100,
+            "description": "x",
+            "pin": PIN,
+        },
+    )
+    assert paid.json()["payment"]["payee"] == "**雷"
+
+
 def test_money_moving_posts_require_an_idempotency_key(resident):
     response = client_for(resident).post(
         reverse("api-wallet-payments"),

@@ -22,7 +22,7 @@ from wallet.errors import (
 )
 from wallet.models import Account, Hold, JournalTransaction, Payment, SandboxCard, TopUp, Withdrawal
 from wallet.services import bank, corrections, fx, payments
-from wallet.services.accounts import system_account, wallet_account
+from wallet.services.accounts import masked_real_name, system_account, wallet_account
 from wallet.services.ledger import account_balance
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pay_path")]
@@ -211,7 +211,7 @@ def test_transfer_to_a_neighbour_by_mobile_number(django_capture_on_commit_callb
     # The sender sees the masked real name before confirming
     recipient = payments.find_recipient("139 1111 2222")
     assert recipient == neighbour
-    assert payments.masked_real_name(recipient) == "**雷"
+    assert masked_real_name(recipient) == "**雷"
 
     with django_capture_on_commit_callbacks(execute=True):
         result = payments.transfer_create(

@@ -22,6 +22,7 @@ from wallet.api.base import (
 )
 from wallet.models import Account
 from wallet.services import payments
+from wallet.services.accounts import masked_real_name, name_shown_to_others
 
 
 def _payee(account_id: int) -> Account:
@@ -92,7 +93,7 @@ class PaymentPreviewApi(WalletApiView):
             amount_minor=data.validated_data["amount_minor"],
             currency=data.validated_data["currency"],
         )
-        return Response({"payee": payee.name, **preview.__dict__})
+        return Response({"payee": name_shown_to_others(payee), **preview.__dict__})
 
 
 class PaymentCreateApi(WalletApiView):
@@ -304,7 +305,7 @@ class TransferPreviewApi(WalletApiView):
         return Response(
             {
                 "display_name": str(recipient),
-                "masked_real_name": payments.masked_real_name(recipient),
+                "masked_real_name": masked_real_name(recipient),
             }
         )
 

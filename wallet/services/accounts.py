@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
 
 from wallet.errors import CurrencyNotSupported
 from wallet.models import Account
@@ -47,6 +48,29 @@ def wallet_account(user: Any, currency: str = DEFAULT_CURRENCY) -> Account:
         {"kind": Account.Kind.CUSTOMER, "owner_id": user.pk, "currency": currency},
         {"name": str(user)[:100]},
     )
+
+
+def masked_real_name(user: Any) -> str:
+    """Enough of the verified name to confirm the right person: ``**芳`` or ``L** Lei``."""
+    name = getattr(user, "real_name", "") or ""
+    if not name:
+        return ""
+    if " " in name:
+        first, _sep, last = name.rpartition(" ")
+        return f"{first[0]}{'*' * (len(first) - 1)} {last}"
+    return "*" * (len(name) - 1) + name[-1]
+
+
+def name_shown_to_others(account: Account) -> str:
+    """How an account is named to someone who is not its owner.
+
+    A resident's wallet is named after its owner's display name or, failing that, their
+    mobile number; anyone can name an account id to the dry run, so a resident is shown
+    by the masked verified name instead, as a transfer's confirmation shows them.
+    """
+    if account.kind != Account.Kind.CUSTOMER or account.owner is None:
+        return account.name
+    return masked_real_name(account.owner) or str(_("A resident's wallet"))
 
 
 def system_account(code: str, currency: str = DEFAULT_CURRENCY) -> Account:

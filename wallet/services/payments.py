@@ -587,8 +587,9 @@ def hold_take(
     """Capture inside the caller's transaction: lock the hold, post, record the payment.
 
     Returns the payee's new balance: whoever captures is on the receiving side, and the
-    payer's balance is not theirs to see. ``to`` names the payee of a hold placed for the escrow account (a red packet's
-    claimant, the neighbour who helped); any other hold pays only its own payee.
+    payer's balance is not theirs to see. ``to`` names the payee of a hold placed for the
+    escrow account (a red packet's claimant, the neighbour who helped); any other hold pays
+    only its own payee.
     """
     ledger.require_transaction()
     if amount_minor is not None:
@@ -854,17 +855,6 @@ def find_recipient(phone: str) -> Any:
         return user_model.objects.get_by_natural_key(phone)
     except user_model.DoesNotExist:
         raise RecipientNotFound() from None
-
-
-def masked_real_name(user: Any) -> str:
-    """Enough of the verified name to confirm the right person: ``**芳`` or ``L** Lei``."""
-    name = getattr(user, "real_name", "") or ""
-    if not name:
-        return ""
-    if " " in name:
-        first, _sep, last = name.rpartition(" ")
-        return f"{first[0]}{'*' * (len(first) - 1)} {last}"
-    return "*" * (len(name) - 1) + name[-1]
 
 
 def transfer_create(

@@ -15,6 +15,7 @@ from wallet import forms, paylinks, renderers, selectors
 from wallet.errors import PinRequired
 from wallet.models import BankCard
 from wallet.services import bank, payments, profile
+from wallet.services.accounts import masked_real_name
 from wallet.services.idempotency import Replayed
 from wallet.views.common import page_idempotency, show_error, yuan
 
@@ -193,7 +194,7 @@ def transfer(request: HttpRequest) -> HttpResponse:
             {
                 "form": confirm,
                 "recipient": recipient,
-                "masked": payments.masked_real_name(recipient) if recipient else "",
+                "masked": masked_real_name(recipient) if recipient else "",
                 "amount": Money(int(request.POST.get("amount") or 0)),
             },
         )
@@ -220,7 +221,7 @@ def transfer(request: HttpRequest) -> HttpResponse:
                     {
                         "form": confirm,
                         "recipient": recipient,
-                        "masked": payments.masked_real_name(recipient),
+                        "masked": masked_real_name(recipient),
                         "amount": Money(form.cleaned_data["amount"]),
                     },
                 )
