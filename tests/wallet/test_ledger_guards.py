@@ -1,5 +1,7 @@
 """The ledger's guards hold even against code that bypasses the services."""
 
+import threading
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, InternalError, connection, transaction
@@ -101,6 +103,42 @@ def test_ledger_check_finds_a_tampered_balance_and_the_command_exits_1(capsys):
     finally:
         Account.objects.filter(pk=account.pk).update(balance_minor=1_000)
     call_command("ledger_check")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_ledger_check_reads_one_snapshot_while_payments_commit(monkeypatch):
+    """The daily check runs under live traffic: a payment committed between its reads of
+    the postings and of the balances is no discrepancy."""
+    from wallet.services import audit
+
+    resident = make_resident()
+    fund(resident, 10_000)
+    shop = shop_account()
+
+    def pay_in_another_session() -> None:
+        try:
+            payments.payment_create(
+                payer=resident, payee=shop, amount_minor=300, description="x", pin=PIN
+            )
+        finally:
+            connection.close()
+
+    real_shards = audit.AccountShard
+
+    class ShardsReadAfterAPayment:
+        class objects:  # stands in for the manager of the same name
+            @staticmethod
+            def values(*fields):
+                paying = threading.Thread(target=pay_in_another_session)
+                paying.start()
+                paying.join()
+                return real_shards.objects.values(*fields)
+
+    monkeypatch.setattr(audit, "AccountShard", ShardsReadAfterAPayment)
+    assert [str(problem) for problem in ledger_check()] == []
+    monkeypatch.undo()
+    assert balance_of(shop) == 300 and ledger_check() == []
 
 
 @pytest.mark.django_db
