@@ -165,11 +165,12 @@ class Process:
 
     def kill(self) -> None:
         """SIGKILL the process and everything it started; no chance to clean up."""
-        if self.popen is None:
+        popen = self.popen  # the supervisor may start a new one meanwhile: wait on this one
+        if popen is None:
             return
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.popen.pid, signal.SIGKILL)
-        self.popen.wait()
+            os.killpg(popen.pid, signal.SIGKILL)
+        popen.wait()
 
     def stop(self) -> None:
         if not self.alive() or self.popen is None:

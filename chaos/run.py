@@ -48,6 +48,7 @@ CHECKS = [
     "refused took no effect",
     "no pending top-up",
     "every notice delivered",
+    "the faults and the load ran",
 ]
 
 
@@ -202,6 +203,8 @@ class Harness:
         for thread in clients:
             thread.join()
         run_seconds = time.monotonic() - began - setup_seconds
+        # The supervisor stands down first, so it and this loop cannot both start one.
+        supervisor.paused.update(p.name for p in (*self.apps, self.worker, self.beat))
         for process in (*self.apps, self.worker, self.beat):
             if not process.alive():
                 process.start()
@@ -222,6 +225,7 @@ class Harness:
         supervisor.join()
 
         self.check(left_pending)
+        self.check_the_run_tested_something(nemesis)
         self.figures.update(
             setup_seconds=round(setup_seconds, 1),
             run_seconds=round(run_seconds, 1),
@@ -296,6 +300,21 @@ class Harness:
             final=final,
             reader_errors=history.reader_errors,
         )
+
+    def check_the_run_tested_something(self, nemesis: Nemesis) -> None:
+        """A run whose faults stopped, or whose every request was refused, proves nothing."""
+        check, history = "the faults and the load ran", self.history
+        if history.nemesis_error:
+            self.violate(check, f"the nemesis died: {history.nemesis_error}")
+        if (restarts := history.faults["restart postgresql (immediate)"]) != 1:
+            self.violate(check, f"PostgreSQL was restarted {restarts} times, not once")
+        for name, _inject in nemesis.rotating_faults():
+            if not history.faults[name]:
+                self.violate(check, f"no '{name}' was injected")
+        acknowledged = Counter(op["kind"] for op in history.ops if op["outcome"] == "ok")
+        for kind in ("pay", "transfer", "refund", "topup"):
+            if not acknowledged[kind]:
+                self.violate(check, f"no {kind} was acknowledged")
 
     def _check_echo(self, op: dict[str, Any], echo: tuple[str, int, Any], label: str) -> None:
         """A second send of the same key answers as the first did, or not at all."""

@@ -50,6 +50,7 @@ class History:
     fault_log: list[tuple[float, str]] = field(default_factory=list)
     attempts: int = 0
     reader_errors: int = 0
+    nemesis_error: str = ""
     peak_connections: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     paid: dict[int, list[int]] = field(default_factory=dict)  # shop id → payment ids
@@ -340,19 +341,18 @@ class Nemesis:
     interval: float = 2.5
 
     def run(self) -> None:
+        try:
+            self._inject_until_stopped()
+        except Exception as error:
+            # A nemesis that died quietly would leave a fault-free run to pass: say so.
+            self.history.nemesis_error = f"{type(error).__name__}: {error}"
+            raise
+
+    def _inject_until_stopped(self) -> None:
         started = time.monotonic()
         pg_at = self.seconds * random.uniform(0.35, 0.6)
         pg_done = False
-        faults: list[tuple[str, Callable[[], None]]] = [
-            ("kill app worker", self.kill_app),
-            ("kill celery worker", self.kill_worker),
-            ("restart redis", self.restart_redis),
-            ("bank timeout before charge", lambda: self.bank_fault("timeout_before")),
-            ("bank timeout after charge", lambda: self.bank_fault("timeout_after")),
-            ("bank duplicate callback", lambda: self.bank_fault("duplicate_callback")),
-            ("bank late callback", lambda: self.bank_fault("late_callback")),
-            ("duplicate callback over HTTP", self.replay_callbacks),
-        ]
+        faults = self.rotating_faults()
         rotation = list(faults)
         random.shuffle(rotation)
         while not self.stop.wait(random.uniform(0.5, 1.5) * self.interval):
@@ -381,6 +381,18 @@ class Nemesis:
         if not pg_done and not self.halt.is_set():
             self.postgres.restart()
             self.history.fault("restart postgresql (immediate)", started)
+
+    def rotating_faults(self) -> list[tuple[str, Callable[[], None]]]:
+        return [
+            ("kill app worker", self.kill_app),
+            ("kill celery worker", self.kill_worker),
+            ("restart redis", self.restart_redis),
+            ("bank timeout before charge", lambda: self.bank_fault("timeout_before")),
+            ("bank timeout after charge", lambda: self.bank_fault("timeout_after")),
+            ("bank duplicate callback", lambda: self.bank_fault("duplicate_callback")),
+            ("bank late callback", lambda: self.bank_fault("late_callback")),
+            ("duplicate callback over HTTP", self.replay_callbacks),
+        ]
 
     def kill_app(self) -> None:
         random.choice(self.apps).kill()
