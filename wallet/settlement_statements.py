@@ -10,7 +10,6 @@ reads Chinese; amounts in yuan with two decimals; times local (``settings.TIME_Z
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator, Sequence
 from datetime import date
 
@@ -19,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from core.csv_export import BYTE_ORDER_MARK, RowWriter
 from core.errors import NotFound
 from core.money import Money
 from wallet.models import Settlement, SettlementLine
@@ -53,13 +53,6 @@ def settlement_lines(settlement: Settlement) -> QuerySet[SettlementLine]:
     return SettlementLine.objects.filter(settlement=settlement).order_by("occurred_at", "pk")
 
 
-class _Echo:
-    """A file-like sink for ``csv.writer`` that hands each row back to the generator."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def with_lines(settlements: QuerySet[Settlement]) -> list[Settlement]:
     """The settlements with their lines, in two queries however many there are."""
     return list(
@@ -76,8 +69,8 @@ def _yuan(minor: int, currency: str) -> str:
 def statement_rows(settlements: Sequence[Settlement]) -> Iterator[str]:
     """The CSV text, row by row (for a streaming response); ``settlements`` with lines
     prefetched (``with_lines``), oldest first."""
-    writer = csv.writer(_Echo())
-    yield "\ufeff"
+    writer = RowWriter()
+    yield BYTE_ORDER_MARK
     yield writer.writerow(
         [
             _("Business day"),

@@ -4,7 +4,6 @@ estates."""
 
 from __future__ import annotations
 
-import csv
 import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from django.views.decorators.http import require_GET
 
 from community.auth import signed_in_user
 from community.models import Neighbourhood
+from core.csv_export import BYTE_ORDER_MARK, RowWriter
 from core.money import Money
 from property_mgmt import selectors_reports as reports
 from property_mgmt.models import Bill, Building
@@ -226,13 +226,6 @@ def estate_collection(request: HttpRequest, estate_id: int) -> HttpResponse:
 # --- CSV exports -------------------------------------------------------------------------
 
 
-class _Echo:
-    """A file-like sink for ``csv.writer`` that hands each row back to the generator."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def _yuan(minor: int) -> str:
     return str(Money(minor).to_decimal())
 
@@ -263,10 +256,10 @@ def estate_bills_csv(request: HttpRequest, estate_id: int) -> HttpResponse | Str
     if form.is_bound and not form.is_valid():
         return _bad_filter(form)
     bills = reports.with_line_totals(reports.estate_bills(estate, form.bill_filter()))
-    writer = csv.writer(_Echo())
+    writer = RowWriter()
 
     def rows() -> Iterator[str]:
-        yield "\ufeff"
+        yield BYTE_ORDER_MARK
         yield writer.writerow(
             ["bill", "building", "unit", "period", "title", "kind", "status", "due_date"]
             + [f"{kind}_total" for kind in reports.LINE_KINDS]
@@ -303,10 +296,10 @@ def estate_payments_csv(
     if form.is_bound and not form.is_valid():
         return _bad_filter(form)
     bills = reports.estate_payments(estate, form.bill_filter())
-    writer = csv.writer(_Echo())
+    writer = RowWriter()
 
     def rows() -> Iterator[str]:
-        yield "\ufeff"
+        yield BYTE_ORDER_MARK
         yield writer.writerow(
             [
                 "bill",

@@ -1,5 +1,7 @@
 """The wallet API: every endpoint, its error codes, idempotency, and scoping."""
 
+import csv
+import io
 import uuid
 
 import pytest
@@ -329,6 +331,24 @@ def test_settings_pin_limits_freeze_over_the_api():
         format="json",
     )
     assert unfrozen.json()["is_frozen"] is False
+
+
+def test_the_csv_export_is_in_the_readers_language_and_no_cell_runs_as_a_formula(resident):
+    shop = shop_account()
+    payments.payment_create(
+        payer=resident,
+        payee=shop,
+        amount_minor=1_250,
+        description='=HYPERLINK("http://evil.example","退款")',
+        pin=PIN,
+    )
+    api = client_for(resident)
+    answer = api.get(reverse("api-wallet-history-csv"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    rows = list(csv.reader(io.StringIO(b"".join(answer.streaming_content).decode("utf-8-sig"))))
+    assert rows[0] == ["时间", "交易单号", "类型", "说明", "交易对方", "金额", "币种"]
+    payment = next(row for row in rows if "HYPERLINK" in row[3])
+    assert payment[3] == '\'=HYPERLINK("http://evil.example","退款")'
+    assert payment[2] == "付款" and payment[5] == "-12.50"  # a number stays a number
 
 
 def test_history_filters_csv_receipt_and_statement(resident):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api import authenticated_user
+from core.csv_export import BYTE_ORDER_MARK, RowWriter
 from core.money import Money
 from wallet import receipts, renderers, selectors
 from wallet.api.base import CURRENCY_CHOICES, BalanceSerializer, WalletApiView
@@ -95,11 +96,6 @@ class HistoryApi(WalletApiView):
         )
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 class HistoryCsvApi(WalletApiView):
     """The filtered history as CSV (UTF-8 with BOM so spreadsheet programs read Chinese)."""
 
@@ -112,19 +108,32 @@ class HistoryCsvApi(WalletApiView):
         filters = HistoryFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         postings = selectors.history(authenticated_user(request), filters.to_filter())
-        writer = csv.writer(_Echo())
+        writer = RowWriter()
+        # Translated now, in the request's language: the rows are written after the view
+        # has returned, when no language may be active.
+        header = [
+            str(label)
+            for label in (
+                _("Time"),
+                _("Transaction"),
+                _("Type"),
+                _("Description"),
+                _("Counterparty"),
+                _("Amount"),
+                _("Currency"),
+            )
+        ]
+        kinds = {kind: str(label) for kind, label in JournalTransaction.Kind.choices}
 
         def rows() -> Any:
-            yield "\ufeff"
-            yield writer.writerow(
-                ["time", "transaction", "kind", "description", "counterparty", "amount", "currency"]
-            )
+            yield BYTE_ORDER_MARK
+            yield writer.writerow(header)
             for posting in postings[:CSV_EXPORT_LIMIT].iterator(chunk_size=500):
                 yield writer.writerow(
                     [
                         timezone.localtime(posting.transaction.created_at).isoformat(),
                         posting.transaction_id,
-                        posting.transaction.kind,
+                        kinds.get(posting.transaction.kind, posting.transaction.kind),
                         posting.transaction.description,
                         "; ".join(selectors.counterparties(posting)),
                         str(Money(posting.amount_minor, posting.currency).to_decimal()),
