@@ -8,7 +8,7 @@ from django.urls import reverse
 from tests.factories import UserFactory
 from tests.wallet.conftest import PIN, balance_of, fund, make_resident, sandbox_card, shop_account
 from wallet import paylinks
-from wallet.models import CorrectionProposal, Hold, Payment, TopUp
+from wallet.models import CorrectionProposal, Hold, Payment, SandboxCard, TopUp
 from wallet.services import fx, payments
 from wallet.services.accounts import wallet_account
 
@@ -68,6 +68,10 @@ def test_transfer_confirms_the_masked_name_before_the_pin(client, resident):
     assert balance_of(wallet_account(resident)) == 100_000 - 1_230
 
 
+def told(response):
+    return [(m.level_tag, str(m)) for m in response.context["messages"]]
+
+
 def test_cards_top_up_and_withdraw_pages(client, resident):
     bank_card = sandbox_card(balance=50_000)
     client.post(
@@ -86,11 +90,22 @@ def test_cards_top_up_and_withdraw_pages(client, resident):
         {"idempotency_key": form_key(page), "card": card.pk, "amount": "200"},
     )
     assert TopUp.objects.get().status == "succeeded"
+    resident.preferred_language = "en"
+    resident.save(update_fields=["preferred_language"])
     page = client.get(reverse("wallet-withdraw"))
-    client.post(
-        reverse("wallet-withdraw"),
-        {"idempotency_key": form_key(page), "card": card.pk, "amount": "50", "pin": PIN},
-    )
+    withdrawal = {"idempotency_key": form_key(page), "card": card.pk, "amount": "50", "pin": PIN}
+    for _submit in range(2):  # a double submit pays out once and says the same
+        sent = client.post(reverse("wallet-withdraw"), withdrawal, follow=True)
+        assert told(sent) == [("success", "Withdrawal sent to your card.")]
+    assert balance_of(wallet_account(resident)) == 100_000 + 20_000 - 5_000
+
+    # The bank refuses the next payout: the page says so rather than "sent"
+    SandboxCard.objects.filter(pk=bank_card.pk).update(status=SandboxCard.Status.BLACKLISTED)
+    withdrawal["idempotency_key"] = form_key(client.get(reverse("wallet-withdraw")))
+    returned = client.post(reverse("wallet-withdraw"), withdrawal, follow=True)
+    assert told(returned) == [
+        ("error", "The bank returned the withdrawal; the money is back in your wallet.")
+    ]
     assert balance_of(wallet_account(resident)) == 100_000 + 20_000 - 5_000
     client.post(reverse("wallet-card-action", args=[card.pk]), {"action": "remove"})
     card.refresh_from_db()

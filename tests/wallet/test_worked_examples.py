@@ -230,7 +230,7 @@ def test_unverified_users_can_receive_and_hold_money():
     assert balance_of(wallet_account(unverified)) == 500
 
 
-def test_withdraw_to_a_card_and_a_refused_payout_comes_back():
+def test_withdraw_to_a_card_and_a_refused_payout_comes_back(django_capture_on_commit_callbacks):
     resident = make_resident()
     fund(resident, 50_000)
     bank_card = sandbox_card(balance=0)
@@ -241,7 +241,8 @@ def test_withdraw_to_a_card_and_a_refused_payout_comes_back():
         expiry_month=bank_card.expiry_month,
         expiry_year=bank_card.expiry_year,
     )
-    done = bank.withdrawal_create(user=resident, card=card, amount_minor=20_000, pin=PIN)
+    with django_capture_on_commit_callbacks(execute=True):
+        done = bank.withdrawal_create(user=resident, card=card, amount_minor=20_000, pin=PIN)
     assert done.withdrawal.status == Withdrawal.Status.SUCCEEDED
     assert done.balance.balance_minor == 30_000
     bank_card.refresh_from_db()
@@ -250,12 +251,19 @@ def test_withdraw_to_a_card_and_a_refused_payout_comes_back():
     # The bank blacklists the card: the next payout is refused and the money returns
     SandboxCard.objects.filter(pk=bank_card.pk).update(status=SandboxCard.Status.BLACKLISTED)
     card.refresh_from_db()
-    refused = bank.withdrawal_create(user=resident, card=card, amount_minor=10_000, pin=PIN)
+    with django_capture_on_commit_callbacks(execute=True):
+        refused = bank.withdrawal_create(user=resident, card=card, amount_minor=10_000, pin=PIN)
     assert refused.withdrawal.status == Withdrawal.Status.RETURNED
     assert refused.withdrawal.decline_code == "card_blacklisted"
     assert refused.balance.balance_minor == 30_000
     card.refresh_from_db()
     assert card.status == "blacklisted"
+    told = Notification.objects.filter(user=resident).order_by("pk")
+    assert [n.kind for n in told if n.kind.startswith("withdrawal")] == [
+        "withdrawal_succeeded",
+        "withdrawal_returned",
+    ]
+    assert "200.00" in told.get(kind="withdrawal_succeeded").title
 
 
 def test_currency_conversion_at_a_quote_honoured_for_sixty_seconds():

@@ -418,6 +418,7 @@ def withdrawal_settle(*, withdrawal_id: int, outcome: Outcome) -> WithdrawalResu
                 _mark_card(withdrawal.card, outcome.decline_code)
             if withdrawal.status != Withdrawal.Status.PENDING:
                 withdrawal.resolved_at = timezone.now()
+                _tell_withdrawal_outcome(withdrawal)
             withdrawal.last_checked_at = timezone.now()
             withdrawal.save(
                 update_fields=[
@@ -434,6 +435,29 @@ def withdrawal_settle(*, withdrawal_id: int, outcome: Outcome) -> WithdrawalResu
             response=renderers.withdrawal_result(result)
         )
     return result
+
+
+def _tell_withdrawal_outcome(withdrawal: Withdrawal) -> None:
+    """A payout can end minutes after the resident left the page (a bank timeout resolved
+    by the periodic check): they hear how it ended either way."""
+    if withdrawal.status == Withdrawal.Status.SUCCEEDED:
+        kind, template = "withdrawal_succeeded", gettext_noop("%(amount)s sent to %(party)s")
+    else:
+        kind, template = (
+            "withdrawal_returned",
+            gettext_noop(
+                "The bank returned %(amount)s sent to %(party)s; it is back in your wallet"
+            ),
+        )
+    money_notice(
+        withdrawal.account.owner,
+        kind=kind,
+        template=template,
+        amount=Money(withdrawal.amount_minor, withdrawal.currency),
+        party=str(withdrawal.card),
+        url="/wallet/",
+        data={"withdrawal_id": withdrawal.pk},
+    )
 
 
 # --- resolution ---------------------------------------------------------------------------

@@ -48,8 +48,11 @@ def exchange(request: HttpRequest) -> HttpResponse:
             )
         except ApplicationError as error:
             show_error(convert_form, error)
-        except Replayed:  # a double submit: the first one went through
-            messages.success(request, _("Exchanged."))
+        except Replayed as replay:  # a double submit: say what the first one came to
+            if "error" in replay.body:
+                messages.error(request, replay.body["error"]["message"])
+            else:
+                messages.success(request, _("Exchanged."))
             return redirect("wallet-home")
         else:
             messages.success(request, _("Exchanged."))

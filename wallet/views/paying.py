@@ -13,7 +13,7 @@ from core.errors import ApplicationError
 from core.money import Money
 from wallet import forms, paylinks, renderers, selectors
 from wallet.errors import PinRequired
-from wallet.models import BankCard
+from wallet.models import BankCard, Withdrawal
 from wallet.services import bank, payments, profile
 from wallet.services.accounts import masked_real_name
 from wallet.services.idempotency import Replayed
@@ -71,6 +71,20 @@ def topup(request: HttpRequest) -> HttpResponse:
     return render(request, "wallet/topup.html", {"form": form, "has_cards": cards.exists()})
 
 
+def _tell_withdrawal_outcome(request: HttpRequest, status: str) -> None:
+    if status == Withdrawal.Status.SUCCEEDED:
+        messages.success(request, _("Withdrawal sent to your card."))
+    elif status == Withdrawal.Status.RETURNED:
+        messages.error(
+            request, _("The bank returned the withdrawal; the money is back in your wallet.")
+        )
+    else:
+        messages.info(
+            request,
+            _("Withdrawal submitted. The bank has not confirmed it yet; we will tell you."),
+        )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def withdraw(request: HttpRequest) -> HttpResponse:
@@ -78,7 +92,7 @@ def withdraw(request: HttpRequest) -> HttpResponse:
     form = forms.WithdrawForm(request.POST or None, cards=cards, initial={"card": cards.first()})
     if request.method == "POST" and form.is_valid():
         try:
-            bank.withdrawal_create(
+            result = bank.withdrawal_create(
                 user=request.user,
                 card=form.cleaned_data["card"],
                 amount_minor=form.cleaned_data["amount"],
@@ -90,12 +104,17 @@ def withdraw(request: HttpRequest) -> HttpResponse:
                     resource=lambda r: f"withdrawal:{r.withdrawal.pk}",
                 ),
             )
-        except Replayed:
-            pass
+        except Replayed as replay:  # a double submit: say what the first one came to
+            if "withdrawal" not in replay.body:
+                messages.error(request, replay.body["error"]["message"])
+                return redirect("wallet-withdraw")
+            status = replay.body["withdrawal"]["status"]
         except ApplicationError as error:
             show_error(form, error)
             return render(request, "wallet/withdraw.html", {"form": form})
-        messages.success(request, _("Withdrawal sent to your card."))
+        else:
+            status = result.withdrawal.status
+        _tell_withdrawal_outcome(request, status)
         return redirect("wallet-home")
     return render(request, "wallet/withdraw.html", {"form": form})
 

@@ -70,7 +70,7 @@
   var shown = document.querySelectorAll("[data-currency] [data-available]");
   if (!shown.length || !window.fetch) { return; }
   var moneyKinds = ["payment_received", "payment_sent", "transfer_received", "transfer_sent",
-    "refund_received", "topup_succeeded"];
+    "refund_received", "topup_succeeded", "withdrawal_returned"];
   document.addEventListener("linli:notification", function (event) {
     if (moneyKinds.indexOf(event.detail.kind) === -1) { return; }
     fetch("/api/v1/wallet/balances/", { credentials: "same-origin", headers: { Accept: "application/json" } })
