@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from core.money import Money
 from tests.factories import UserFactory
 from tests.wallet.conftest import PIN, balance_of, fund, make_resident, sandbox_card, shop_account
 from wallet import paylinks
@@ -264,11 +265,31 @@ def test_public_receipt_check(client, resident):
         'data-verified="yes"'
         in client.get(reverse("receipt-verify"), {"code": code}).content.decode()
     )
+    checked = client.get(reverse("receipt-verify"), {"code": code})
+    assert [str(a) for a in checked.context["facts"]["amounts"]] == [str(Money(880))]
     forged = code[:-1] + ("0" if code[-1] != "0" else "1")
     assert (
         'data-verified="no"'
         in client.get(reverse("receipt-verify"), {"code": forged}).content.decode()
     )
+
+
+def test_the_receipt_check_of_a_conversion_shows_both_currencies(client, resident):
+    operator = UserFactory(is_staff=True)
+    fx.rate_set(operator=operator, base="CNY", quote="HKD", mid_rate=Decimal("1.08"), spread_bps=50)
+    quote = fx.quote_create(
+        user=resident, sell_currency="CNY", buy_currency="HKD", sell_minor=10_000
+    )
+    converted = fx.conversion_execute(user=resident, quote_id=quote.pk, pin=PIN)
+    from wallet.receipts import verification_code
+
+    client.logout()
+    code = verification_code(converted.transaction)
+    checked = client.get(reverse("receipt-verify"), {"code": code})
+    assert [(a.currency, a.minor) for a in checked.context["facts"]["amounts"]] == [
+        ("CNY", 10_000),
+        ("HKD", quote.buy_minor),
+    ]
 
 
 def test_monthly_statement_page(client, resident):

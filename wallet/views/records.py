@@ -76,9 +76,14 @@ def receipt_verify(request: HttpRequest) -> HttpResponse:
     journal = receipts.verify_code(code) if code else None
     facts = None
     if journal is not None:
-        amount = max((p.amount_minor for p in journal.postings.all()), default=0)
-        currency = next((p.currency for p in journal.postings.all()), "CNY")
-        facts = {"journal": journal, "amount": Money(amount, currency)}
+        # What moved in each currency (a conversion moves two), in the order it was posted.
+        moved: dict[str, int] = {}
+        for posting in sorted(journal.postings.all(), key=lambda p: p.pk):
+            moved.setdefault(posting.currency, 0)
+            if posting.amount_minor > 0:
+                moved[posting.currency] += posting.amount_minor
+        amounts = [Money(total, currency) for currency, total in moved.items()]
+        facts = {"journal": journal, "amounts": amounts}
     return render(request, "wallet/receipt_verify.html", {"code": code, "facts": facts})
 
 
