@@ -6,9 +6,10 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from community.models import User
+from core.errors import ValidationFailed
 from core.models import Notification
 from tests.factories import UserFactory
 from tests.wallet.conftest import PIN, balance_of, fund, make_resident, sandbox_card, shop_account
@@ -311,8 +312,12 @@ def test_error_correction_needs_a_second_operator():
 
     from wallet.errors import CorrectionNotAllowed
 
-    with pytest.raises(CorrectionNotAllowed):
+    with pytest.raises(CorrectionNotAllowed) as own, translation.override("zh-hans"):
         corrections.correction_approve(operator=maker, proposal=proposal)
+    assert str(own.value.message) == "提出更正的操作员不能自己批准。"
+    with pytest.raises(ValidationFailed) as no_reason, translation.override("zh-hans"):
+        corrections.correction_propose(operator=maker, legs=[], reason=" ")
+    assert [str(m) for m in no_reason.value.fields["reason"]] == ["请说明需要更正的原因。"]
     approved = corrections.correction_approve(operator=checker, proposal=proposal, note="核实")
     assert approved.posted.parent_id == mistaken.transaction_id
     assert approved.posted.metadata["proposed_by"] == maker.pk

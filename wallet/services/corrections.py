@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.errors import ValidationFailed
 from wallet.errors import CorrectionNotAllowed, CorrectionUnbalanced
@@ -30,7 +31,7 @@ def correction_propose(
     if not _is_operator(operator):
         raise CorrectionNotAllowed()
     if not reason.strip():
-        raise ValidationFailed(fields={"reason": ["Say why the correction is needed."]})
+        raise ValidationFailed(fields={"reason": [_("Say why the correction is needed.")]})
     accounts = Account.objects.in_bulk([int(leg["account_id"]) for leg in legs])
     if len(legs) < 2 or len(accounts) != len({int(leg["account_id"]) for leg in legs}):
         raise CorrectionUnbalanced()
@@ -66,7 +67,9 @@ def correction_approve(
         if locked.status != CorrectionProposal.Status.PROPOSED:
             raise CorrectionNotAllowed()
         if locked.proposed_by_id == operator.pk:
-            raise CorrectionNotAllowed("The operator who proposed a correction cannot approve it.")
+            raise CorrectionNotAllowed(
+                _("The operator who proposed a correction cannot approve it.")
+            )
         accounts = Account.objects.in_bulk([leg["account_id"] for leg in locked.legs])
         posted = ledger.post(
             kind=JournalTransaction.Kind.CORRECTION,

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.errors import ValidationFailed
 from core.money import Money
@@ -67,7 +68,7 @@ def quote_create(*, user: Any, sell_currency: str, buy_currency: str, sell_minor
     check_currency(sell_currency)
     check_currency(buy_currency)
     if sell_currency == buy_currency:
-        raise ValidationFailed(fields={"buy_currency": ["Choose a different currency."]})
+        raise ValidationFailed(fields={"buy_currency": [_("Choose a different currency.")]})
     if sell_minor <= 0:
         raise InvalidAmount()
     rate, spread_bps = mid_rate(sell_currency, buy_currency)

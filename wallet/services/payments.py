@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 from psycopg.types.json import Jsonb
 
@@ -180,7 +181,7 @@ def _authorise_debit(
     check_amount(amount_minor)
     check_currency(currency)
     if payee_currency != currency:
-        raise ValidationFailed(fields={"currency": ["The payee does not take this currency."]})
+        raise ValidationFailed(fields={"currency": [_("The payee does not take this currency.")]})
     limits.check_can_pay(payer)
     amount_cny = cny_equivalent(amount_minor, currency)
     return amount_cny, authorise_payer(user=payer, amount_cny_minor=amount_cny, pin=pin)
@@ -239,7 +240,7 @@ def _pay(
     metadata: dict[str, Any] | None,
 ) -> PaymentResult:
     if payee.currency != currency:
-        raise ValidationFailed(fields={"currency": ["The payee does not take this currency."]})
+        raise ValidationFailed(fields={"currency": [_("The payee does not take this currency.")]})
     counters = _limit_counters(payer, authorisation.amount_cny_minor, authorisation.decision)
     notices = _payment_notices(payer, payee, amount_minor, currency)
     pay = _pay_in_database if in_database() else _pay_in_python
