@@ -353,6 +353,12 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_THROTTLE_RATES": {"token_login": "10/min"},
+    # Throttles key on REMOTE_ADDR: behind the TLS proxy, uvicorn's --proxy-headers has
+    # already replaced it with the client's address from a proxy it trusts. Left at None,
+    # DRF would key on the whole X-Forwarded-For header, which the client writes, so a
+    # new made-up address per request would never be throttled. (allauth reads
+    # REMOTE_ADDR too, with its ALLAUTH_TRUSTED_PROXY_COUNT left at 0.)
+    "NUM_PROXIES": 0,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 if DEBUG:

@@ -189,12 +189,15 @@ def test_failed_logins_are_limited_per_address_across_accounts(client):
 
 @pytest.mark.django_db
 def test_token_logins_are_limited_per_address():
+    """Per address as the server saw it: a made-up X-Forwarded-For on each try, which a
+    proxy passes on with the real address appended, does not make a new address."""
     api = Client()
     for n in range(10):
         response = api.post(
             reverse("api-token-login"),
             {"login": f"136300000{n:02d}", "password": "guess"},
             content_type="application/json",
+            HTTP_X_FORWARDED_FOR=f"10.9.8.{n}, 203.0.113.7",
         )
         assert response.status_code == 400
     response = api.post(
@@ -203,7 +206,8 @@ def test_token_logins_are_limited_per_address():
         content_type="application/json",
     )
     assert response.status_code == 429
-    assert response.json()["error"]["code"] in {"throttled", "too_many_login_attempts"}
+    # DRF's throttle, before allauth's own per-address limit behind it is reached
+    assert response.json()["error"]["code"] == "throttled"
 
 
 @pytest.mark.django_db
