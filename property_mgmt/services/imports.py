@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -53,6 +54,10 @@ from property_mgmt.services.households import (
 )
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
+# An .xlsx is a zip: 2 MB of it can unpack to gigabytes of XML (a zip bomb), and openpyxl
+# reads the whole shared-strings part into memory. 5,000 rows of a real sheet unpack to a
+# few megabytes.
+MAX_UNPACKED_BYTES = 40 * 1024 * 1024
 MAX_ROWS = 5000
 # Listing every bad row of a badly wrong file helps nobody; the first ones show the pattern.
 MAX_REPORTED_ERRORS = 500
@@ -220,7 +225,26 @@ def _csv_rows(content: bytes) -> Iterator[list[str]]:
         raise ImportFileUnreadable() from None
 
 
+def _refuse_a_zip_bomb(content: bytes) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, ValueError):
+        raise ImportFileUnreadable() from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise ImportFileUnreadable(
+            _("The file is larger than %(mb)s MB. Split it into several files.")
+            % {"mb": MAX_UNPACKED_BYTES // (1024 * 1024)}
+        )
+
+
 def _xlsx_rows(content: bytes) -> Iterator[list[str]]:
+    # Checked before the generator starts, so a refusal comes with the call.
+    _refuse_a_zip_bomb(content)
+    return _xlsx_values(content)
+
+
+def _xlsx_values(content: bytes) -> Iterator[list[str]]:
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:

@@ -4,6 +4,7 @@ lists every bad row with its reason."""
 from __future__ import annotations
 
 import io
+import zipfile
 from decimal import Decimal
 
 import pytest
@@ -298,3 +299,15 @@ def test_an_excel_file_with_bad_rows_imports_nothing(estate, manager):
     with pytest.raises(ImportRowsInvalid) as refused:
         check(manager, estate, content, filename="units.xlsx")
     assert errors_of(refused) == [(2, "area", "The area may have at most two decimal places.")]
+
+
+def test_an_excel_file_that_unpacks_to_more_than_the_limit_is_refused_unread(estate, manager):
+    """A zip bomb: a small upload whose parts unpack to far more than any real sheet."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/sharedStrings.xml", b"<si>" * (imports.MAX_UNPACKED_BYTES // 4 + 1))
+    content = buffer.getvalue()
+    assert len(content) < imports.MAX_FILE_BYTES
+    with pytest.raises(ImportFileUnreadable) as refused:
+        check(manager, estate, content, filename="units.xlsx")
+    assert "40 MB" in str(refused.value.message)
