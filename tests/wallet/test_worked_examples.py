@@ -20,9 +20,10 @@ from wallet.errors import (
     PaymentNotCancellable,
     QuoteExpired,
     RefundExceedsPayment,
+    WalletFrozen,
 )
 from wallet.models import Account, Hold, JournalTransaction, Payment, SandboxCard, TopUp, Withdrawal
-from wallet.services import bank, corrections, fx, payments
+from wallet.services import bank, corrections, fx, payments, profile
 from wallet.services.accounts import masked_real_name, system_account, wallet_account
 from wallet.services.ledger import account_balance
 
@@ -184,6 +185,26 @@ def test_refund_in_parts_up_to_the_original():
     assert Payment.objects.get(pk=payment.pk).status == Payment.Status.REFUNDED
     assert balance_of(wallet_account(resident)) == 50_000
     assert balance_of(shop) == 0
+
+
+def test_a_wallet_frozen_as_lost_refunds_nothing_until_unfrozen():
+    payer = make_resident(phone="+8613912345010")
+    neighbour = UserFactory(phone="+8613912345011", real_name="李雷", verification_level=1)
+    fund(payer, 5_000)
+    payment = payments.payment_create(
+        payer=payer,
+        payee=wallet_account(neighbour),
+        amount_minor=2_000,
+        description="代购",
+        pin=PIN,
+    ).payment
+    profile.wallet_freeze(user=neighbour)
+    with pytest.raises(WalletFrozen):
+        payments.payment_refund(payment=payment, amount_minor=500)
+    with pytest.raises(WalletFrozen):
+        payments.payment_cancel(payment=payment)
+    assert balance_of(wallet_account(neighbour)) == 2_000
+    assert Payment.objects.get(pk=payment.pk).refunded_minor == 0
 
 
 def test_cancel_undoes_a_payment_only_before_any_refund():

@@ -809,9 +809,15 @@ def _refund(
 ) -> RefundResult:
     locked = (
         Payment.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("payer", "payee")
+        .select_related("payer", "payee__owner")
         .get(pk=payment_id)
     )
+    if locked.payee.kind == Account.Kind.CUSTOMER and locked.payee.owner is not None:
+        # Money leaves a resident's wallet: one frozen as lost refunds nothing, and locking
+        # the profile row keeps a freeze and this refund from passing each other. (A payee
+        # who has only ever received may have no profile row yet.)
+        wallet_profile(locked.payee.owner)
+        mark_activity(locked.payee.owner)
     if cancel and locked.refunded_minor:
         raise PaymentNotCancellable()
     amount = locked.refundable_minor if amount_minor is None else amount_minor
