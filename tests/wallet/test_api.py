@@ -68,6 +68,8 @@ def test_a_resident_payee_is_named_by_the_masked_verified_name_never_the_phone(r
     and mobile numbers."""
     named = make_resident(phone="+8613912345002", real_name="王小雷")
     unverified = UserFactory(phone="+8613912345003", real_name="")
+    resident.preferred_language = "en"
+    resident.save(update_fields=["preferred_language"])
     api = client_for(resident)
     for neighbour, shown in ((named, "**雷"), (unverified, "A resident's wallet")):
         account = payments.wallet_account(neighbour)
