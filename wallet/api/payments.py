@@ -160,11 +160,12 @@ class PaymentRefundApi(WalletApiView):
     )
     def post(self, request: Request, payment_id: int) -> Response:
         user = authenticated_user(request)
+        payment = selectors.payment_received_by(user, payment_id)  # 404 before anything else
         idempotency = self.idempotency(request, renderers.refund_result)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = payments.payment_refund(
-            payment=selectors.payment_received_by(user, payment_id),
+            payment=payment,
             amount_minor=data.validated_data.get("amount_minor"),
             reason=data.validated_data.get("reason", ""),
             actor_id=user.pk,
@@ -185,11 +186,12 @@ class PaymentCancelApi(WalletApiView):
     )
     def post(self, request: Request, payment_id: int) -> Response:
         user = authenticated_user(request)
+        payment = selectors.payment_received_by(user, payment_id)  # 404 before anything else
         idempotency = self.idempotency(request, renderers.refund_result)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = payments.payment_cancel(
-            payment=selectors.payment_received_by(user, payment_id),
+            payment=payment,
             reason=data.validated_data.get("reason", ""),
             actor_id=user.pk,
             idempotency=idempotency,
