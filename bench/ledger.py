@@ -942,6 +942,10 @@ def main() -> int:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     print(f"Figures written to {RESULTS.relative_to(ROOT)} ({report['total_seconds']} s in all)")
+    if report["pgbench"].get("tps") is None:
+        # Without the baseline no ratio can be read, and the issue asks for it in the run.
+        print(f"!! no TPC-B baseline: {report['pgbench'].get('error', 'pgbench failed')}")
+        return 1
     return 0 if clean and not errors else 1
 
 
