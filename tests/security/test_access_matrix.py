@@ -139,7 +139,8 @@ TABLE: dict[str, dict[str, Any]] = {
     "wallet-statement": ANY_USER,
     "wallet-exchange": ANY_USER,
     "wallet-holds": ANY_USER,
-    "wallet-hold-action": R("POST", rest="refused", moved=RESIDENT_A),
+    # Only a hold's payee takes or releases it; in the world, A is the hold's payer.
+    "wallet-hold-action": R("POST", rest="refused"),
     # A payment into A's own wallet (from B): only A may refund it.
     "wallet-refund": R(ok=RESIDENT_A),
     # The operator's console is staff-only (Django's staff gate sends others to log in); the
@@ -307,7 +308,7 @@ TABLE: dict[str, dict[str, Any]] = {
     "api-wallet-payment-cancel": R("POST", bad=RESIDENT_A),
     "api-wallet-holds": ANY_USER,
     "api-wallet-hold-capture": R("POST"),
-    "api-wallet-hold-void": R("POST", bad=RESIDENT_A),
+    "api-wallet-hold-void": R("POST"),
     "api-wallet-transfer-preview": R("POST", rest="bad"),
     "api-wallet-transfers": R("POST", rest="bad"),
     "api-wallet-cards": ANY_USER,

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 from django.urls import reverse
+from pypdf import PdfReader
 from rest_framework.test import APIClient
 
 from community.models import User
@@ -216,16 +217,19 @@ def test_holds_capture_and_void_over_the_api(resident):
     )
     assert captured.status_code == 201
     assert captured.json()["balance"]["balance_minor"] == 2_000  # the payee's, not the payer's
-    void = post(api, "api-wallet-hold-void", {}, hold_id)
+    void = post(client_for(merchant_user), "api-wallet-hold-void", {}, hold_id)
     assert void.json()["error"]["code"] == "hold_not_active"
     second = post(
         api,
         "api-wallet-holds",
         {"payee_account_id": payee.pk, "amount_minor": 1_000, "description": "押金", "pin": PIN},
     ).json()
-    released = post(api, "api-wallet-hold-void", {}, second["hold"]["id"])
+    # The hold is the payee's guarantee: the payer cannot release it, only the payee
+    assert post(api, "api-wallet-hold-void", {}, second["hold"]["id"]).status_code == 404
+    released = post(client_for(merchant_user), "api-wallet-hold-void", {}, second["hold"]["id"])
     assert released.status_code == 200
-    assert released.json()["balance"]["available_minor"] == 98_000
+    assert released.json()["balance"]["available_minor"] == 2_000  # the payee's own
+    assert api.get(reverse("api-wallet-balances")).json()[0]["available_minor"] == 98_000
     assert [h["status"] for h in api.get(reverse("api-wallet-holds")).json()] == [
         "voided",
         "captured",
@@ -384,7 +388,10 @@ def test_history_filters_csv_receipt_and_statement(resident):
     detail = api.get(reverse("api-wallet-transaction", args=[transaction_id])).json()
     assert detail["verification_code"].startswith(f"{transaction_id}-")
     pdf = api.get(reverse("api-wallet-receipt-pdf", args=[transaction_id]))
-    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert pdf["Content-Type"] == "application/pdf"
+    # The Chinese is real text in a CJK font, not boxes: it reads back as written
+    text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
+    assert "买菜3000" in text and "鲜果超市" in text and detail["verification_code"] in text
 
     from django.utils import timezone
 

@@ -165,9 +165,15 @@ def test_holds_page_release_and_capture(client, resident):
         description="押金",
         pin=PIN,
     ).hold
+    # The payer cannot release it: the hold is the payee's guarantee until it expires
+    client.post(reverse("wallet-hold-action", args=[hold.pk]), {"action": "void"})
+    hold.refresh_from_db()
+    assert hold.status == Hold.Status.ACTIVE
+    assert 'value="void"' not in client.get(reverse("wallet-holds")).content.decode()
+
     client.force_login(payee_user)
     page = client.get(reverse("wallet-holds"))
-    assert "押金" in page.content.decode()
+    assert "押金" in page.content.decode() and 'value="void"' in page.content.decode()
     client.post(
         reverse("wallet-hold-action", args=[hold.pk]),
         {"action": "capture", "amount": "10", "idempotency_key": "cap-1"},

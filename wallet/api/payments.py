@@ -273,6 +273,9 @@ class HoldCaptureApi(WalletApiView):
 
 
 class HoldVoidApi(WalletApiView):
+    """The payee releases a hold. The payer cannot: a hold is the payee's guarantee that the
+    money is there until it is taken or expires, as with a card pre-authorisation."""
+
     @extend_schema(
         operation_id="wallet_hold_void",
         parameters=[IDEMPOTENCY_HEADER],
@@ -280,7 +283,7 @@ class HoldVoidApi(WalletApiView):
         responses={200: HoldResultSerializer},
     )
     def post(self, request: Request, hold_id: int) -> Response:
-        hold = selectors.hold_for(authenticated_user(request), hold_id)
+        hold = selectors.hold_for(authenticated_user(request), hold_id, as_payee=True)
         idempotency = self.idempotency(request, renderers.hold_result, status_code=200)
         return Response(
             renderers.hold_result(payments.hold_void(hold=hold, idempotency=idempotency))

@@ -698,13 +698,14 @@ def hold_release(hold_id: int, status: str, *, only_if_due: bool, now: Any = Non
 
 
 def hold_void(*, hold: Hold, idempotency: Idempotency | None = None) -> HoldResult:
-    """Release an active hold; a voided hold can never be captured."""
+    """The payee releases an active hold; a voided hold can never be captured. Returns the
+    payee's balance: the payer's is not theirs to see."""
     replay_if_recorded(idempotency)
 
     def work() -> HoldResult:
         released = hold_release(hold.pk, Hold.Status.VOIDED, only_if_due=False)
         assert released is not None  # not only_if_due: an inactive hold raised instead
-        return HoldResult(released, ledger.account_balance(released.account))
+        return HoldResult(released, ledger.account_balance(released.payee))
 
     return execute(idempotency, work)
 

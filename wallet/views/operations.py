@@ -93,7 +93,7 @@ def hold_action(request: HttpRequest, hold_id: int) -> HttpResponse:
                 )
                 messages.success(request, _("Taken from the hold."))
         else:
-            payments.hold_void(hold=selectors.hold_for(request.user, hold_id))
+            payments.hold_void(hold=selectors.hold_for(request.user, hold_id, as_payee=True))
             messages.success(request, _("The hold is released."))
     except ApplicationError as error:
         messages.error(request, str(error.message))
