@@ -341,6 +341,12 @@ def test_error_correction_needs_a_second_operator():
         assert str(own.value.message) == "提出更正的操作员不能自己批准。"
         assert [str(m) for m in no_reason.value.fields["reason"]] == ["请说明需要更正的原因。"]
     approved = corrections.correction_approve(operator=checker, proposal=proposal, note="核实")
+    # The checker's retry (a lost answer) gets the same decision back; nothing posts twice
+    again = corrections.correction_approve(operator=checker, proposal=proposal, note="核实")
+    assert again.posted_id == approved.posted_id
+    assert JournalTransaction.objects.filter(kind=JournalTransaction.Kind.CORRECTION).count() == 1
+    with pytest.raises(CorrectionNotAllowed):  # nobody else may decide it any more
+        corrections.correction_reject(operator=checker, proposal=proposal, note="改主意")
     assert approved.posted.parent_id == mistaken.transaction_id
     assert approved.posted.metadata["proposed_by"] == maker.pk
     assert balance_of(shop) == 0

@@ -56,6 +56,13 @@ def correction_propose(
         )
 
 
+def _already_decided_by(locked: CorrectionProposal, operator: Any, status: str) -> bool:
+    """The proposal is its own idempotency key: the deciding operator's retry (a lost
+    answer, a double click) gets the decision back instead of a refusal, and nothing posts
+    twice (the proposal row is locked, and its journal reference is unique)."""
+    return locked.status == status and locked.decided_by_id == operator.pk
+
+
 def correction_approve(
     *, operator: Any, proposal: CorrectionProposal, note: str = ""
 ) -> CorrectionProposal:
@@ -64,6 +71,8 @@ def correction_approve(
         raise CorrectionNotAllowed()
     with transaction.atomic(durable=True):
         locked = CorrectionProposal.objects.select_for_update().get(pk=proposal.pk)
+        if _already_decided_by(locked, operator, CorrectionProposal.Status.POSTED):
+            return locked
         if locked.status != CorrectionProposal.Status.PROPOSED:
             raise CorrectionNotAllowed()
         if locked.proposed_by_id == operator.pk:
@@ -103,6 +112,8 @@ def correction_reject(
         raise CorrectionNotAllowed()
     with transaction.atomic(durable=True):
         locked = CorrectionProposal.objects.select_for_update().get(pk=proposal.pk)
+        if _already_decided_by(locked, operator, CorrectionProposal.Status.REJECTED):
+            return locked
         if (
             locked.status != CorrectionProposal.Status.PROPOSED
             or locked.proposed_by_id == operator.pk
