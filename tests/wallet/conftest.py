@@ -6,8 +6,8 @@ import pytest
 from community.models import User
 from tests.factories import UserFactory
 from tests.factories import fund as fund  # re-exported: tests import it from here
-from wallet.models import Account, SandboxCard
-from wallet.services import ledger
+from wallet.models import Account, BankCard, SandboxCard
+from wallet.services import bank, ledger
 from wallet.services.accounts import payee_account
 from wallet.services.audit import ledger_check
 from wallet.services.profile import pin_set
@@ -68,6 +68,19 @@ def sandbox_card(
         balance_minor=balance,
         status=status,
     )
+
+
+def bind_card(user, holder="王芳", **bank_card) -> tuple[BankCard, SandboxCard]:
+    """A card at the sandbox bank in ``holder``'s name, bound to ``user``'s wallet."""
+    at_bank = sandbox_card(holder=holder, **bank_card)
+    card = bank.card_bind(
+        user=user,
+        number=at_bank.number,
+        holder_name=holder,
+        expiry_month=at_bank.expiry_month,
+        expiry_year=at_bank.expiry_year,
+    )
+    return card, at_bank
 
 
 @pytest.fixture

@@ -7,10 +7,17 @@ import pytest
 from django.urls import reverse
 
 from tests.factories import UserFactory
-from tests.wallet.conftest import PIN, fund, make_resident, sandbox_card, shop_account
+from tests.wallet.conftest import (
+    PIN,
+    bind_card,
+    fund,
+    make_resident,
+    sandbox_card,
+    shop_account,
+)
 from tests.wallet.test_api import client_for, post
 from wallet.models import Account, BankCard, CorrectionProposal, JournalTransaction, Payment
-from wallet.services import bank, fx, payments
+from wallet.services import fx, payments
 
 pytestmark = pytest.mark.django_db
 
@@ -95,14 +102,7 @@ def test_a_card_in_someone_elses_name_is_not_bound():
 
 def test_a_blacklisted_card_cannot_top_up():
     resident = make_resident()
-    bank_card = sandbox_card(balance=10_000)
-    card = bank.card_bind(
-        user=resident,
-        number=bank_card.number,
-        holder_name="王芳",
-        expiry_month=bank_card.expiry_month,
-        expiry_year=bank_card.expiry_year,
-    )
+    card, _at_bank = bind_card(resident, balance=10_000)
     BankCard.objects.filter(pk=card.pk).update(status=BankCard.Status.BLACKLISTED)
     answer = post(
         client_for(resident), "api-wallet-topups", {"card_id": card.pk, "amount_minor": 500}

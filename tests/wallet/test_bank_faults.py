@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.wallet.conftest import PIN, balance_of, make_resident, sandbox_card
+from tests.wallet.conftest import PIN, balance_of, bind_card, make_resident, sandbox_card
 from wallet.api.bank import callback_signature
 from wallet.gateways.sandbox import inject_fault
 from wallet.models import JournalTransaction, SandboxCard, SandboxFault, TopUp, Withdrawal
@@ -22,14 +22,7 @@ LATER = timedelta(minutes=11)
 @pytest.fixture
 def bound(db):
     resident = make_resident()
-    bank_card = sandbox_card(balance=100_000)
-    card = bank.card_bind(
-        user=resident,
-        number=bank_card.number,
-        holder_name="王芳",
-        expiry_month=bank_card.expiry_month,
-        expiry_year=bank_card.expiry_year,
-    )
+    card, bank_card = bind_card(resident, balance=100_000)
     return resident, card, bank_card
 
 
