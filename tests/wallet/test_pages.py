@@ -182,6 +182,31 @@ def test_holds_page_release_and_capture(client, resident):
     assert (hold.status, hold.captured_minor) == (Hold.Status.CAPTURED, 1_000)
 
 
+def test_the_holds_page_says_how_an_escrow_hold_ends(client, resident):
+    from django.db import transaction
+
+    from wallet.models import Account
+    from wallet.services.accounts import system_account
+
+    authorisation = payments.authorise_debit(
+        payer=resident, amount_minor=2_000, currency="CNY", pin=PIN
+    )
+    with transaction.atomic():
+        payments.hold_place(
+            payer=resident,
+            payee=system_account(Account.SystemCode.ESCROW),
+            amount_minor=2_000,
+            currency="CNY",
+            description="🧧 红包",
+            authorisation=authorisation,
+        )
+    resident.preferred_language = "en"
+    resident.save(update_fields=["preferred_language"])
+    page = client.get(reverse("wallet-holds")).content.decode()
+    assert "whatever is not claimed comes back to you" in page
+    assert 'value="void"' not in page and "The payee takes" not in page
+
+
 def test_refund_page_only_for_the_payee(client, resident):
     payee_user = make_resident(phone="+8613912340100", real_name="张三")
     payment = payments.payment_create(
