@@ -103,6 +103,8 @@ def ask(client: Client, path: str, method: str) -> str:
             response = client.get(path)
         elif method == "DELETE":
             response = client.delete(path)
+        elif method in ("PATCH", "PUT"):
+            response = client.generic(method, path, "{}", content_type="application/json")
         else:
             response = client.post(path)
     return classify(response)
