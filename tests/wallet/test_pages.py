@@ -103,10 +103,16 @@ def test_cards_top_up_and_withdraw_pages(client, resident):
     # The bank refuses the next payout: the page says so rather than "sent"
     SandboxCard.objects.filter(pk=bank_card.pk).update(status=SandboxCard.Status.BLACKLISTED)
     withdrawal["idempotency_key"] = form_key(client.get(reverse("wallet-withdraw")))
-    returned = client.post(reverse("wallet-withdraw"), withdrawal, follow=True)
-    assert told(returned) == [
-        ("error", "The bank returned the withdrawal; the money is back in your wallet.")
-    ]
+    for _submit in range(2):  # the double submit too, though the card is now blocked
+        returned = client.post(reverse("wallet-withdraw"), withdrawal, follow=True)
+        assert told(returned) == [
+            ("error", "The bank returned the withdrawal; the money is back in your wallet.")
+        ]
+    assert balance_of(wallet_account(resident)) == 100_000 + 20_000 - 5_000
+    # A new withdrawal to the blocked card is refused with the reason, nothing taken
+    withdrawal["idempotency_key"] = form_key(client.get(reverse("wallet-withdraw")))
+    blocked = client.post(reverse("wallet-withdraw"), withdrawal)
+    assert blocked.status_code == 200 and blocked.context["form"].non_field_errors()
     assert balance_of(wallet_account(resident)) == 100_000 + 20_000 - 5_000
     client.post(reverse("wallet-card-action", args=[card.pk]), {"action": "remove"})
     card.refresh_from_db()

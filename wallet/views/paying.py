@@ -88,7 +88,12 @@ def _tell_withdrawal_outcome(request: HttpRequest, status: str) -> None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def withdraw(request: HttpRequest) -> HttpResponse:
-    cards = selectors.cards(request.user).filter(status=BankCard.Status.VALID)
+    cards = selectors.cards(request.user)
+    if request.method == "GET":
+        cards = cards.filter(status=BankCard.Status.VALID)
+    # A POST takes any of the resident's cards: the service replays a double submit first,
+    # even after the first one's refusal blocked the card, then refuses an unusable card
+    # with its reason.
     form = forms.WithdrawForm(request.POST or None, cards=cards, initial={"card": cards.first()})
     if request.method == "POST" and form.is_valid():
         try:
