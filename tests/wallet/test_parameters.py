@@ -19,7 +19,7 @@ from wallet.errors import (
     VerificationRequired,
     WalletFrozen,
 )
-from wallet.models import WalletProfile
+from wallet.models import UsageCounter, WalletProfile
 from wallet.services import payments, profile
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pay_path")]
@@ -209,3 +209,38 @@ def test_the_profile_read_for_a_payment_is_the_stored_profile():
     assert read.frozen_at.tzinfo is not None
     assert read.is_frozen and read.has_pin
     assert not read._state.adding
+
+
+def test_what_a_hold_gives_back_goes_to_the_counters_it_counted_against():
+    """A level I resident's hold counts against the lifetime limit; upgraded to level II
+    before it ends, what it gives back still goes to the lifetime counter, not to this
+    year's (which would let the year's limit be passed by the amount)."""
+    user = make_resident(level=1)
+    fund(user, 100_000)
+    payee = payments.wallet_account(make_resident(phone="+8613912345030", real_name="李雷"))
+    hold = payments.hold_create(
+        payer=user, payee=payee, amount_minor=80_000, description="押金", pin=PIN
+    ).hold
+    user.verification_level = 2
+    user.save(update_fields=["verification_level"])
+    pay(user, 5_000)  # counted this year, at level II
+    payments.hold_void(hold=hold)
+
+    used = dict(UsageCounter.objects.filter(user=user).values_list("span", "used_minor"))
+    assert used[UsageCounter.Span.LIFETIME] == 0
+    assert used[UsageCounter.Span.YEAR] == 5_000
+    assert used[UsageCounter.Span.DAY] == 5_000
+
+
+def test_a_hold_made_without_the_pin_gives_the_no_pin_allowance_back():
+    user = make_resident()
+    fund(user, 100_000)
+    profile.limits_update(user=user, no_pin_limit_minor=20_000, pin=PIN)
+    pay(user, 100)  # activity: the PIN was just used
+    hold = payments.hold_create(
+        payer=user, payee=shop_account(), amount_minor=15_000, description="x", pin=None
+    ).hold
+    no_pin = UsageCounter.objects.filter(user=user, span=UsageCounter.Span.NO_PIN_DAY)
+    assert no_pin.get().used_minor == 15_000
+    payments.hold_void(hold=hold)
+    assert no_pin.get().used_minor == 0

@@ -205,6 +205,10 @@ class Hold(models.Model):
     expires_at = models.DateTimeField(db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The limit counters the hold counted against when placed, so what it gives back goes
+    # to those same counters whatever the payer's verification level is by then.
+    level_span = models.CharField(max_length=12, blank=True, default="")
+    counted_without_pin = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

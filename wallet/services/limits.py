@@ -22,7 +22,7 @@ from wallet.errors import (
     VerificationRequired,
     WalletError,
 )
-from wallet.models import UsageCounter, WalletProfile
+from wallet.models import Hold, UsageCounter, WalletProfile
 from wallet.services.ledger import require_transaction
 from wallet.services.profile import NO_PIN_MAX_PER_DAY_MINOR
 
@@ -34,6 +34,7 @@ LEVEL_LIMITS: dict[int, tuple[str, int]] = {
     2: (Span.YEAR, 100_000_00),
     3: (Span.YEAR, 200_000_00),
 }
+LEVEL_SPANS = frozenset(span for span, _limit in LEVEL_LIMITS.values())
 
 
 def verification_level(user: Any) -> int:
@@ -126,14 +127,18 @@ def count(*, user_id: int, amount_cny_minor: int, wanted: list[Counter]) -> None
             raise each.refusal()
 
 
-def release(*, user: Any, amount_cny_minor: int, counted_at: datetime) -> None:
-    """Give back what a hold counted but never took (voided, expired, captured in part)."""
+def release(*, user: Any, amount_cny_minor: int, hold: Hold) -> None:
+    """Give back what a hold counted but never took (voided, expired, captured in part), to
+    the counters it counted against when it was placed."""
     require_transaction()
-    span, _limit = LEVEL_LIMITS[min(max(verification_level(user), 1), 3)]
-    for each_span in (span, Span.DAY):
+    level_span = hold.level_span or LEVEL_LIMITS[min(max(verification_level(user), 1), 3)][0]
+    spans = [level_span, Span.DAY]
+    if hold.counted_without_pin:
+        spans.append(Span.NO_PIN_DAY)
+    for each_span in spans:
         counter = (
             UsageCounter.objects.select_for_update()
-            .filter(user_id=user.pk, span=each_span, period=_period(each_span, counted_at))
+            .filter(user_id=user.pk, span=each_span, period=_period(each_span, hold.created_at))
             .first()
         )
         if counter is not None:

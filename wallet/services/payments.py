@@ -538,6 +538,8 @@ def hold_place(
         amount_minor=amount_minor,
         description=description[:200],
         expires_at=timezone.now() + lifetime,
+        level_span=next(c.span for c in counters if c.span in limits.LEVEL_SPANS),
+        counted_without_pin=authorisation.decision.without_pin,
     )
     return HoldResult(hold, balance)
 
@@ -628,7 +630,7 @@ def hold_take(
         limits.release(
             user=payer,
             amount_cny_minor=cny_equivalent(unused, locked.account.currency),
-            counted_at=locked.created_at,
+            hold=locked,
         )
     locked.captured_minor += take
     if final or locked.captured_minor == locked.amount_minor:
@@ -689,7 +691,7 @@ def hold_release(hold_id: int, status: str, *, only_if_due: bool, now: Any = Non
     limits.release(
         user=locked.account.owner,
         amount_cny_minor=cny_equivalent(remaining, locked.account.currency),
-        counted_at=locked.created_at,
+        hold=locked,
     )
     locked.status = status
     locked.closed_at = timezone.now()
