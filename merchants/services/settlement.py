@@ -79,11 +79,22 @@ def category_fee_set(*, operator: Any, category: str, fee_bps: int) -> CategoryF
 
 def category_payouts_refresh(category: str) -> int:
     """Refresh the payout profiles of the category's approved shops after its rate changed
-    (here or in the admin), in the caller's transaction. Returns how many."""
-    shops = Shop.objects.filter(
-        category=category, status=Shop.Status.APPROVED, settlement_card__isnull=False
-    ).select_related("settlement_card")
-    return sum(1 for shop in shops.order_by("pk") if shop_payout_register(shop) is not None)
+    (here or in the admin), in the caller's transaction. Returns how many.
+
+    Locks the shops (in primary-key order, then their payout profiles, as an owner's card
+    change does): read unlocked, a card changed at the same moment would be written back
+    over by the card read here, or the change would write back the old rate.
+    """
+    # Locked without the card joined: PostgreSQL rechecks a row it waited for against the
+    # joined rows it read before waiting, and would drop a shop whose card just changed.
+    locked = list(
+        Shop.objects.select_for_update()
+        .filter(category=category, status=Shop.Status.APPROVED, settlement_card__isnull=False)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    shops = Shop.objects.filter(pk__in=locked).select_related("settlement_card").order_by("pk")
+    return sum(1 for shop in shops if shop_payout_register(shop) is not None)
 
 
 # --- told by the wallet (settings.WALLET_SETTLEMENT_PAID_HANDLER / _PAYOUT_FAILED_HANDLER) ---

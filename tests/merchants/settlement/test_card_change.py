@@ -3,6 +3,7 @@ only, told in the inbox; the next payout (a retry included) goes to the new card
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -150,3 +151,39 @@ def test_the_page_offers_the_owners_cards_and_changes_the_card(client, shop, car
     assert moved["Location"] == reverse("merchant-settlements", kwargs={"shop_id": shop.pk})
     shop.refresh_from_db()
     assert shop.settlement_card == new_card
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_fee_change_during_a_card_change_keeps_the_new_card(shop, card, owner):
+    """An operator's new category rate lands while an owner's card change is in flight: the
+    rate change waits for the shop, so the payout profile ends with the new card and the
+    new rate, not the card the owner moved away from."""
+    from django.db import connection, transaction
+
+    from merchants.models import Shop
+    from merchants.services import settlement as shop_settlement
+    from merchants.services.settlement import shop_payout_register
+    from tests.merchants.onboarding.conftest import make_operator
+
+    _new_bank_card, new_card = bind_card(owner)
+    operator = make_operator()
+
+    def set_the_rate() -> None:
+        try:
+            shop_settlement.category_fee_set(operator=operator, category=shop.category, fee_bps=35)
+        finally:
+            connection.close()
+
+    rate_change = threading.Thread(target=set_the_rate)
+    with transaction.atomic():  # the owner's card change, as settlement_card_change does it
+        locked = Shop.objects.select_for_update(of=("self",)).get(pk=shop.pk)
+        locked.settlement_card = new_card
+        locked.save(update_fields=["settlement_card"])
+        shop_payout_register(locked)
+        rate_change.start()
+        rate_change.join(timeout=1.0)  # it reads the shops now; the card change still runs
+    rate_change.join(timeout=10)
+    assert not rate_change.is_alive()
+
+    profile = PayoutProfile.objects.get(account__owner_ref=f"shop:{shop.pk}")
+    assert (profile.card_token, profile.fee_bps) == (new_card.token, 35)
