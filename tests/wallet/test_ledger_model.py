@@ -46,7 +46,7 @@ from hypothesis.stateful import (
 from community.models import User
 from core.errors import ApplicationError, NotFound, ValidationFailed
 from tests.factories import DEFAULT_PASSWORD, UserFactory
-from tests.wallet.conftest import PIN, fund, make_resident, sandbox_card, shop_account
+from tests.wallet.conftest import PIN, bind_card, fund, make_resident, sandbox_card, shop_account
 from wallet import renderers
 from wallet.errors import (
     CaptureExceedsHold,
@@ -333,17 +333,11 @@ class LedgerMachine(RuleBasedStateMachine):
             serial = next(_serial)
             name = f"住户{serial}"
             user = make_resident(level=3, real_name=name, phone=f"+86158{serial:08d}")
-            at_bank = sandbox_card(
+            card, at_bank = bind_card(
+                user,
                 holder=name,
                 number=luhn_number(f"621700{serial:012d}"),
                 balance=card_balances[index],
-            )
-            card = bank.card_bind(
-                user=user,
-                number=at_bank.number,
-                holder_name=name,
-                expiry_month=at_bank.expiry_month,
-                expiry_year=at_bank.expiry_year,
             )
             # Some residents lower their limits, so that the limits are reached.
             single, daily = (

@@ -57,6 +57,10 @@ class Posted:
     transaction: JournalTransaction
     balances: dict[int, Balance]
 
+    def balance_of(self, account: Account) -> Balance:
+        """The account's new balance; a hot account credited through a shard is read whole."""
+        return self.balances.get(account.pk) or account_balance(account)
+
 
 class UnbalancedTransaction(ValueError):
     """A programming error: legs that do not sum to zero per currency."""

@@ -647,8 +647,7 @@ def hold_take(
         hold=locked,
     )
     _send_payment_notices(payment, _payment_notices(payer, payee, take, payment.currency))
-    payee_balance = posted.balances.get(payee.pk) or ledger.account_balance(payee)
-    return PaymentResult(payment, payee_balance)
+    return PaymentResult(payment, posted.balance_of(payee))
 
 
 def hold_capture(
@@ -854,7 +853,7 @@ def _refund(
             url=f"/wallet/transactions/{posted.transaction.pk}/",
             data={"payment_id": locked.pk, "transaction_id": posted.transaction.pk},
         )
-    balance = posted.balances.get(locked.payee.pk) or ledger.account_balance(locked.payee)
+    balance = posted.balance_of(locked.payee)
     return RefundResult(locked, posted.transaction, amount, balance)
 
 
